@@ -1,0 +1,35 @@
+# Partner Portal — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PACKAGES := ./shared ./services/customers ./services/subscriptions ./services/billing ./services/notifications ./services/gateway
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install asyncapi contracts clean
+
+$(STAMP): $(wildcard */pyproject.toml services/*/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(addprefix -e ,$(PACKAGES)) -e './stack[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the whole system on this machine (embedded PostgreSQL, Tansu, SMTP catcher), until Ctrl-C.
+run: $(STAMP)
+	$(PY) -m portal_stack run
+
+## make test: unit, integration and end-to-end tests against a real PostgreSQL and a real Kafka-protocol broker.
+test: $(STAMP)
+	$(PY) -m pytest
+
+## make asyncapi: the AsyncAPI document of every service, written to docs/asyncapi/.
+asyncapi: $(STAMP)
+	$(PY) -m portal_stack.asyncapi docs/asyncapi
+
+## make contracts: rewrite the event-contract snapshots after an intended, compatible change.
+contracts: $(STAMP)
+	$(PY) -m portal_shared.contracts shared/contracts
+
+clean:
+	rm -rf $(VENV) .portal

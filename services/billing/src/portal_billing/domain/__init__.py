@@ -1,0 +1,1 @@
+"""Billing rules (exact money, proration, invoice totals): plain Python, no I/O."""

@@ -1,0 +1,1 @@
+"""Service customers: partners, customers, relationships, invitations and reseller changes."""

@@ -1,0 +1,17 @@
+"""Assembly of service customers: its routes and its outbox on the shared runtime."""
+
+from fastapi import FastAPI
+
+from portal_shared.events.customers import CustomerCreated, PartnerRegistered
+from portal_shared.runtime import ServiceParts, create_service_app
+
+from portal_customers import api
+from portal_customers.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    return create_service_app(
+        settings,
+        ServiceParts(routers=[api.router], publishes=[PartnerRegistered, CustomerCreated]),
+        title="Partner Portal — customers (internal)",
+    )

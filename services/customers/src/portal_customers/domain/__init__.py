@@ -1,0 +1,1 @@
+"""Rules of customers, partners and invitations: plain Python, no I/O."""

@@ -1,0 +1,1 @@
+"""The gateway database and its HTTP clients of the services."""

@@ -1,0 +1,196 @@
+"""Public routes of the gateway: identity, partners, the test clock, and the routes it forwards."""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
+from portal_shared.clock import ClockError, parse_duration
+from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, UserCreate
+from portal_shared.http import ACTOR_HEADER, PARTNER_HEADER, USER_HEADER
+from portal_shared.problems import PROBLEM_JSON, Problem
+from portal_shared.runtime import ClockMove, UoW, runtime_of
+
+from portal_gateway import service
+from portal_gateway.adapters.services import ServiceClients
+from portal_gateway.domain.roles import Capability, Principal
+from portal_gateway.domain.routes import ROUTES, Route
+
+router = APIRouter()
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def clients_of(request: Request) -> ServiceClients:
+    return request.app.state.services
+
+
+Services = Annotated[ServiceClients, Depends(clients_of)]
+
+
+async def _principal(
+    request: Request, uow: UoW, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "missing bearer token", headers=_UNAUTHORIZED)
+    settings = request.app.state.settings
+    principal = await service.authenticate(
+        uow,
+        token.strip(),
+        operator_token=settings.portal_operator_token.get_secret_value(),
+        secret=request.app.state.token_secret,
+    )
+    if principal is None:
+        raise Problem(401, "invalid, expired or revoked token", headers=_UNAUTHORIZED)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def _operator(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_operator:
+        raise Problem(403, "only the platform operator may do this", kind="forbidden-operator-only")
+    return principal
+
+
+def requires(capability: Capability):
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.partner_id is None:
+            raise Problem(403, "the operator acts on partners, not inside one; use a partner's credentials")
+        if not principal.can(capability):
+            raise Problem(403, f"your roles lack the right '{capability.value}'", kind=f"forbidden-{capability.value}")
+        return principal
+
+    return check
+
+
+Operator = Annotated[Principal, Depends(_operator)]
+Administrator = Annotated[Principal, Depends(requires(Capability.ADMINISTRATION))]
+
+
+def tenant_headers(principal: Principal) -> dict[str, str]:
+    headers = {PARTNER_HEADER: str(principal.partner_id), ACTOR_HEADER: principal.actor}
+    if principal.user_id:
+        headers[USER_HEADER] = str(principal.user_id)
+    return headers
+
+
+@router.post("/v1/partners", status_code=201, tags=["partners"], summary="Operator creates a partner and its first global_admin")
+async def create_partner(body: PartnerCreate, _: Operator, uow: UoW, services: Services) -> dict[str, Any]:
+    return await service.create_partner(uow, services, body)
+
+
+@router.get("/v1/partners/me", tags=["partners"], summary="The caller's partner")
+async def my_partner(principal: Annotated[Principal, Depends(requires(Capability.CUSTOMERS_READ))], uow: UoW) -> dict[str, Any]:
+    return await service.get_partner(uow, principal.partner_id)
+
+
+@router.post("/v1/partners/me/users", status_code=201, tags=["partners"], summary="Add a partner user with roles")
+async def create_user(body: UserCreate, principal: Administrator, uow: UoW) -> dict[str, Any]:
+    return await service.create_user(uow, principal, body)
+
+
+@router.post("/v1/partners/me/api-keys", status_code=201, tags=["partners"], summary="Create an API key (shown once)")
+async def create_api_key(body: ApiKeyCreate, principal: Administrator, uow: UoW) -> dict[str, Any]:
+    return await service.create_api_key(uow, principal, body)
+
+
+@router.delete("/v1/partners/me/api-keys/{key_id}", status_code=204, tags=["partners"], summary="Revoke an API key at once")
+async def revoke_api_key(key_id: uuid.UUID, principal: Administrator, uow: UoW) -> Response:
+    await service.revoke_api_key(uow, principal, key_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/auth/token", tags=["auth"], summary="OAuth2 password grant: a short-lived access token")
+async def token(
+    request: Request,
+    uow: UoW,
+    username: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+) -> dict[str, Any]:
+    ttl = timedelta(seconds=request.app.state.settings.access_token_ttl_seconds)
+    return await service.issue_token(uow, username, password, secret=request.app.state.token_secret, ttl=ttl)
+
+
+@router.put("/v1/test/clock", tags=["operations"], summary="X-7: move the whole installation's clock (test mode only)")
+async def move_clock(
+    body: ClockMove,
+    request: Request,
+    uow: UoW,
+    services: Services,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    """Moves the gateway's clock, then every service's to the same instant; each runs what became due."""
+    runtime = runtime_of(request)
+    if not runtime.clock.test_mode:
+        raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
+    _operator(await _principal(request, uow, authorization))
+    try:
+        target = body.now or runtime.clock.now() + parse_duration(body.advance or "")
+        now = await runtime.move_clock(target, None)
+    except ClockError as exc:
+        raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
+    results: dict[str, Any] = {}
+    for name in services.names:
+        response = await services.request(name, "PUT", "/internal/test/clock", json={"now": now.isoformat()})
+        if response.status_code != 200:
+            return Response(response.content, status_code=response.status_code, media_type=PROBLEM_JSON)
+        results[name] = response.json()
+    return {"now": now.isoformat(), "services": results}
+
+
+def _forwarder(route: Route):
+    """Build the endpoint of one forwarded route, with a signature FastAPI can document and validate."""
+
+    async def endpoint(request: Request, **kwargs: Any) -> Response:
+        principal: Principal = kwargs["principal"]
+        body = await request.body() if route.body else None
+        headers = tenant_headers(principal)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        response = await clients_of(request).request(
+            route.service, route.method, request.url.path, headers=headers, params=request.url.query, content=body
+        )
+        return Response(
+            response.content,
+            status_code=response.status_code,
+            media_type=response.headers.get("content-type"),
+            headers={k: v for k, v in response.headers.items() if k.lower() in ("location", "retry-after", "content-disposition")},
+        )
+
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter(
+            "principal", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Principal, Depends(requires(route.capability))]
+        ),
+    ]
+    for name, kind in route.path_types.items():
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, Path()]))
+    for name, kind in route.query.items():
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind | None, Query()], default=None)
+        )
+    if route.body is not None:
+        parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=route.body))
+    endpoint.__signature__ = inspect.Signature(parameters)
+    endpoint.__name__ = f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
+    return endpoint
+
+
+def include_forwarded_routes(app: FastAPI) -> None:
+    for route in ROUTES:
+        app.add_api_route(
+            route.path,
+            _forwarder(route),
+            methods=[route.method],
+            status_code=route.status_code,
+            summary=route.summary,
+            tags=[route.service],
+            response_model=None,
+        )
+

@@ -1,0 +1,1 @@
+"""Roles, capabilities and the public route table: plain Python, no I/O."""

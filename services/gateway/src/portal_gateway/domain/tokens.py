@@ -1,0 +1,41 @@
+"""User access tokens: short-lived, HMAC-signed (HS256), checked against the clock."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+API_KEY_PREFIX = "ppk_"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    partner_id: uuid.UUID
+
+
+def issue_access_token(claims: AccessClaims, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    payload = {
+        "sub": str(claims.user_id),
+        "pid": str(claims.partner_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims | None:
+    """None for anything not a valid, unexpired access token of ours."""
+    try:
+        payload = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"verify_exp": False, "require": ["sub", "pid", "exp"]}
+        )
+        if payload.get("typ") != "access" or payload["exp"] <= now.timestamp():
+            return None
+        return AccessClaims(user_id=uuid.UUID(payload["sub"]), partner_id=uuid.UUID(payload["pid"]))
+    except (jwt.PyJWTError, ValueError, KeyError):
+        return None

@@ -1,0 +1,40 @@
+"""Settings of the gateway (environment variables, see README)."""
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+
+from portal_shared.settings import ServiceSettings
+
+_MIN_SECRET = 32
+
+
+class Settings(ServiceSettings):
+    service_name: str = "gateway"
+    http_port: int = Field(default=8080, ge=1, le=65535, validation_alias=AliasChoices("PORTAL_GATEWAY_PORT", "HTTP_PORT"))
+    portal_operator_token: SecretStr = Field(description="the operator's bootstrap token")
+    portal_token_secret: SecretStr | None = Field(default=None, description="HMAC key signing user access tokens")
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    customers_url: str = "http://127.0.0.1:8101"
+    subscriptions_url: str = "http://127.0.0.1:8102"
+    billing_url: str = "http://127.0.0.1:8103"
+    notifications_url: str = "http://127.0.0.1:8104"
+    service_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _safe(self) -> "Settings":
+        if len(self.portal_operator_token.get_secret_value()) < 16:
+            raise ValueError("PORTAL_OPERATOR_TOKEN must be at least 16 characters")
+        if self.portal_env == "production":
+            if len(self.portal_operator_token.get_secret_value()) < _MIN_SECRET:
+                raise ValueError(f"PORTAL_OPERATOR_TOKEN must be at least {_MIN_SECRET} characters in production")
+            secret = self.portal_token_secret.get_secret_value() if self.portal_token_secret else ""
+            if len(secret) < _MIN_SECRET:
+                raise ValueError(f"PORTAL_TOKEN_SECRET is required in production ({_MIN_SECRET}+ characters)")
+        return self
+
+    def service_urls(self) -> dict[str, str]:
+        return {
+            "customers": self.customers_url,
+            "subscriptions": self.subscriptions_url,
+            "billing": self.billing_url,
+            "notifications": self.notifications_url,
+        }

@@ -1,0 +1,1 @@
+"""Service notifications: turns the other services' events into emails and webhook deliveries."""

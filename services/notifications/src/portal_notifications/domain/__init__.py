@@ -1,0 +1,1 @@
+"""What message each event makes: plain Python, no I/O."""

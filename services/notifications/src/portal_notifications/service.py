@@ -1,0 +1,115 @@
+"""Use cases of service notifications: one function per command, inside the caller's unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from portal_shared.db import UnitOfWork, UnitOfWorkFactory
+from portal_shared.http import Tenant
+from portal_shared.pagination import decode_cursor, page
+
+from portal_notifications.adapters.tables import messages, partners
+from portal_notifications.domain.messages import OutgoingMessage
+
+
+def message_id_for(event_id: uuid.UUID, template: str) -> str:
+    """Stable across redeliveries and resends, so a receiver can de-duplicate (NOT-3)."""
+    return f"<{event_id}.{template}@partner-portal>"
+
+
+async def record_partner(uow: UnitOfWork, partner_id: uuid.UUID, name: str, locale: str) -> None:
+    await uow.session.execute(
+        insert(partners)
+        .values(id=partner_id, name=name, locale=locale)
+        .on_conflict_do_update(index_elements=["id"], set_={"name": name, "locale": locale})
+    )
+
+
+async def partner_name(uow: UnitOfWork, partner_id: uuid.UUID) -> str:
+    name = await uow.session.scalar(select(partners.c.name).where(partners.c.id == partner_id))
+    return name or "Your partner"
+
+
+async def queue_message(
+    uow: UnitOfWork,
+    message: OutgoingMessage,
+    *,
+    event_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+) -> None:
+    """Write the message row in the event's transaction; the sender delivers it afterwards."""
+    await uow.session.execute(
+        insert(messages)
+        .values(
+            id=uuid.uuid4(),
+            event_id=event_id,
+            partner_id=partner_id,
+            customer_id=customer_id,
+            template=message.template,
+            language=message.language,
+            to_email=message.to,
+            subject=message.subject,
+            body_text=message.body_text,
+            message_id=message_id_for(event_id, message.template),
+            status="queued",
+            attempts=0,
+            created_at=uow.clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["message_id"])
+    )
+
+
+def _view(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "template": row.template,
+        "language": row.language,
+        "to": row.to_email,
+        "subject": row.subject,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "message_id": row.message_id,
+        "customer_id": str(row.customer_id) if row.customer_id else None,
+        "event_id": str(row.event_id),
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+
+
+async def list_messages(
+    uow_factory: UnitOfWorkFactory,
+    tenant: Tenant,
+    *,
+    to: str | None,
+    template: str | None,
+    status: str | None,
+    customer_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    query = select(messages).where(messages.c.partner_id == tenant.partner_id)
+    if to:
+        query = query.where(messages.c.to_email == to)
+    if template:
+        query = query.where(messages.c.template == template)
+    if status:
+        query = query.where(messages.c.status == status)
+    if customer_id:
+        query = query.where(messages.c.customer_id == customer_id)
+    after = decode_cursor(cursor)
+    if after:
+        created_at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+        query = query.where(
+            or_(messages.c.created_at < created_at, and_(messages.c.created_at == created_at, messages.c.id < last_id))
+        )
+    query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit + 1)
+    async with uow_factory() as uow:
+        rows = (await uow.session.execute(query)).all()
+    return page([_view(r) for r in rows], limit, lambda m: [m["created_at"], m["id"]])

@@ -1,0 +1,1 @@
+"""Service subscriptions: catalog, carts, quotes, orders, subscriptions, licenses and renewals."""

@@ -1,0 +1,14 @@
+"""Assembly of service subscriptions: its consumer on the shared runtime."""
+
+from fastapi import FastAPI
+
+from portal_shared.runtime import ServiceParts, create_service_app
+
+from portal_subscriptions.consumers import consumer
+from portal_subscriptions.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    return create_service_app(
+        settings, ServiceParts(routers=[], consumer=consumer), title="Partner Portal — subscriptions (internal)"
+    )

@@ -1,0 +1,1 @@
+"""Catalog, commerce and subscription rules: plain Python, no I/O."""

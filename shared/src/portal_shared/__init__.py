@@ -1,0 +1,1 @@
+"""Partner Portal shared library: what every service does the same way."""

@@ -1,0 +1,62 @@
+"""The system clock, movable in test mode (X-7).
+
+Every business rule asks this clock for "now", never `datetime.now()`, so that
+`PUT /v1/test/clock` can move time for the whole installation. The clock keeps
+an offset from real time (time keeps flowing after a move, as in Kill Bill's
+test mode) and only ever moves forward.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class ClockError(ValueError):
+    """A clock move that would break the rules (backwards, or not in test mode)."""
+
+
+class Clock:
+    def __init__(self, *, test_mode: bool, offset: timedelta = timedelta(0)) -> None:
+        self.test_mode = test_mode
+        self._offset = offset
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def today(self):
+        return self.now().date()
+
+    def move_to(self, when: datetime) -> timedelta:
+        """Move the clock to `when` (UTC); returns the new offset."""
+        if not self.test_mode:
+            raise ClockError("the clock can only be moved in test mode")
+        if when.tzinfo is None:
+            raise ClockError("the time must carry a UTC offset")
+        offset = when.astimezone(UTC) - datetime.now(UTC)
+        if offset < self._offset - timedelta(seconds=1):
+            raise ClockError("the clock only moves forward")
+        self._offset = max(offset, self._offset)
+        return self._offset
+
+    def advance(self, by: timedelta) -> timedelta:
+        if by < timedelta(0):
+            raise ClockError("the clock only moves forward")
+        return self.move_to(self.now() + by)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse the ISO 8601 durations the test clock accepts: PnD, PTnH, PTnM, PTnS and their sums."""
+    import re
+
+    match = re.fullmatch(
+        r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?",
+        text or "",
+    )
+    if not match or text in ("P", "PT") or text.endswith("T"):
+        raise ClockError(f"'{text}' is not an ISO 8601 duration such as P30D or PT72H")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)

@@ -1,0 +1,184 @@
+"""The idempotent event consumer: one Kafka consumer group per service.
+
+For every message: parse the envelope (not JSON, unknown type or invalid
+payload → dead-letter topic at once), skip types this service does not
+handle, then run the handler in a unit of work that first records
+`(consumer, event_id)` in `processed_events` — a duplicate delivery finds the
+row and changes nothing. The offset is committed only after that transaction
+(FastStream's NACK_ON_ERROR, never the at-most-once ACK_FIRST).
+
+A handler error is retried with backoff, and after `max_attempts` the message
+goes to `<topic>.dlq` with the error, and the partition moves on. A database
+outage is not the message's fault: it is retried (capped backoff) until the
+database is back, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from portal_shared.db import UnitOfWork, UnitOfWorkFactory
+from portal_shared.events.base import Envelope, Event
+from portal_shared.events.topics import dlq_topic
+from portal_shared.logging import bind_correlation_id
+from portal_shared.messaging_tables import processed_events
+from portal_shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
+
+log = structlog.get_logger("portal.consumer")
+
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+
+_MAX_TRANSIENT_BACKOFF = 5.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors of the infrastructure (database unreachable), not of the message."""
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    name = type(getattr(exc, "orig", None) or exc).__name__
+    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
+
+
+class PoisonMessage(Exception):
+    """A message no retry can help: it goes to the dead-letter topic at once."""
+
+
+class EventConsumer:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.max_attempts = 5
+        self.retry_backoff = 0.2
+        self._handlers: dict[type[Event], Handler] = {}
+        self._uow: UnitOfWorkFactory | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    def handles(self, *contracts: type[Event]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for contract in contracts:
+                self._handlers[contract] = handler
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({contract.TOPIC for contract in self._handlers})
+
+    def attach(
+        self,
+        broker: KafkaBroker,
+        uow: UnitOfWorkFactory,
+        producer: AIOKafkaProducer,
+        *,
+        max_attempts: int,
+        retry_backoff_seconds: float,
+    ) -> None:
+        self._uow = uow
+        self._producer = producer
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff_seconds
+        broker.subscriber(
+            *self.topics,
+            group_id=self.name,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+        )(self.on_message)
+
+    async def on_message(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        await self.process(record.topic, message.body, dict(message.headers or {}))
+
+    async def process(self, topic: str, body: bytes, headers: dict[str, Any]) -> None:
+        try:
+            envelope, contract = self._parse(body)
+        except PoisonMessage as exc:
+            await self._dead_letter(topic, body, headers, str(exc))
+            return
+        handler = self._handlers.get(contract)
+        if handler is None:
+            return
+        bind_correlation_id(envelope.correlation_id)
+        try:
+            event = contract.model_validate(envelope.payload)
+        except ValidationError as exc:
+            await self._dead_letter(topic, body, headers, f"invalid {envelope.type} payload: {exc}")
+            return
+        await self._handle_with_retries(topic, body, headers, envelope, event, handler)
+
+    def _parse(self, body: bytes) -> tuple[Envelope, type[Event]]:
+        try:
+            envelope = Envelope.model_validate_json(body)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not an event envelope: {exc.errors()[0]['msg'] if exc.errors() else exc}") from exc
+        contract = envelope.contract()
+        if contract is None:
+            raise PoisonMessage(f"unknown event type {envelope.type!r} version {envelope.version}")
+        return envelope, contract
+
+    async def _handle_with_retries(
+        self, topic: str, body: bytes, headers: dict[str, Any], envelope: Envelope, event: Event, handler: Handler
+    ) -> None:
+        failures = 0
+        transient_delay = self.retry_backoff
+        while True:
+            try:
+                await self._handle_once(envelope, event, handler)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    log.warning("infrastructure error; retrying", event_type=envelope.type, error=repr(exc))
+                    await asyncio.sleep(transient_delay)
+                    transient_delay = min(transient_delay * 2, _MAX_TRANSIENT_BACKOFF)
+                    continue
+                failures += 1
+                EVENTS_HANDLED.labels(self.name, envelope.type, "error").inc()
+                if failures >= self.max_attempts:
+                    log.error("handler failed; dead-lettering", event_type=envelope.type, attempts=failures, exc_info=exc)
+                    await self._dead_letter(topic, body, headers, f"{type(exc).__name__}: {exc}")
+                    return
+                log.warning("handler failed; retrying", event_type=envelope.type, attempt=failures, error=repr(exc))
+                await asyncio.sleep(self.retry_backoff * 2 ** (failures - 1))
+
+    async def _handle_once(self, envelope: Envelope, event: Event, handler: Handler) -> None:
+        assert self._uow is not None, "attach() the consumer before use"
+        async with self._uow() as uow:
+            uow.causation_id = envelope.event_id
+            first_time = await uow.session.scalar(
+                insert(processed_events)
+                .values(consumer=self.name, event_id=envelope.event_id, event_type=envelope.type)
+                .on_conflict_do_nothing()
+                .returning(processed_events.c.event_id)
+            )
+            if first_time is None:
+                EVENTS_HANDLED.labels(self.name, envelope.type, "duplicate").inc()
+                return
+            await handler(uow, envelope, event)
+        EVENTS_HANDLED.labels(self.name, envelope.type, "ok").inc()
+
+    async def _dead_letter(self, topic: str, body: bytes, headers: dict[str, Any], error: str) -> None:
+        assert self._producer is not None, "attach() the consumer before use"
+        out = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in headers.items()]
+        out += [
+            ("dlq_error", error[:4000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_source_topic", topic.encode()),
+        ]
+        await self._producer.send_and_wait(dlq_topic(topic), body, headers=out)
+        EVENTS_DEAD_LETTERED.labels(topic).inc()
+        log.warning("message dead-lettered", topic=topic, error=error[:300], size=len(body))
+

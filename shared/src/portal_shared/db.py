@@ -1,0 +1,103 @@
+"""Database access: one async engine per process and the unit of work.
+
+A unit of work is one transaction. Events published inside it are written to
+the outbox table in that same transaction, so an event exists exactly when
+its state change commits (X-2); the relay is woken after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from portal_shared.clock import Clock
+from portal_shared.events.base import Envelope, Event
+from portal_shared.logging import correlation_id
+from portal_shared.messaging_tables import outbox
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    """`async with uow_factory() as uow:` — commit on success, roll back on error."""
+
+    def __init__(self, db: Database, clock: Clock, on_commit_with_events: Callable[[], None]) -> None:
+        self._db = db
+        self.clock = clock
+        self._notify = on_commit_with_events
+        self._published = 0
+        self.causation_id: uuid.UUID | None = None
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._db.sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+                if self._published:
+                    self._notify()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def publish(
+        self,
+        event: Event,
+        *,
+        partner_id: uuid.UUID | None,
+        customer_id: uuid.UUID | None = None,
+    ) -> Envelope:
+        envelope = Envelope(
+            type=event.TYPE,
+            version=event.VERSION,
+            occurred_at=self.clock.now(),
+            partner_id=partner_id,
+            customer_id=customer_id,
+            correlation_id=correlation_id(),
+            causation_id=self.causation_id,
+            payload=event.model_dump(mode="json"),
+        )
+        await self.session.execute(
+            insert(outbox).values(
+                event_id=envelope.event_id,
+                topic=event.TOPIC,
+                key=envelope.key,
+                type=envelope.type,
+                envelope=envelope.model_dump(mode="json"),
+            )
+        )
+        self._published += 1
+        return envelope
+
+
+class UnitOfWorkFactory:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.outbox_wakeup = asyncio.Event()
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.db, self.clock, self.outbox_wakeup.set)

@@ -1,0 +1,42 @@
+"""Tables every service database has: the outbox, the processed-event inbox and the test clock.
+
+Each service's first migration creates them (`portal_shared.migrations.create_messaging_tables`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", String(64)),
+    Column("type", String(200), nullable=False),
+    Column("envelope", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_type", String(200), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+test_clock = Table(
+    "test_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_microseconds", BigInteger, nullable=False),
+)

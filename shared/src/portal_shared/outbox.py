@@ -1,0 +1,138 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order, and never drops one.
+
+One relay at a time per database holds a transaction-level advisory lock, so
+two replicas never publish the same customer's events out of order; rows are
+claimed with FOR UPDATE SKIP LOCKED, sent with the customer as the key, and
+deleted only once the broker acknowledged them. A failed row keeps its place,
+counts the attempt and waits with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Interval, delete, func, literal, select, update
+
+from portal_shared.db import Database
+from portal_shared.messaging_tables import outbox
+from portal_shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+
+log = structlog.get_logger("portal.outbox")
+
+_RELAY_LOCK = 0x6F7574626F78  # "outbox": one relay per database at a time
+_MAX_BACKOFF = timedelta(seconds=60)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(milliseconds=250 * 2 ** min(attempts, 16)), _MAX_BACKOFF)
+
+
+def kafka_headers(envelope: dict) -> list[tuple[str, bytes]]:
+    headers = [("event_type", envelope["type"].encode()), ("event_id", str(envelope["event_id"]).encode())]
+    if envelope.get("correlation_id"):
+        headers.append(("correlation_id", envelope["correlation_id"].encode()))
+    return headers
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        producer: AIOKafkaProducer,
+        wakeup: asyncio.Event,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self._db = db
+        self._producer = producer
+        self._wakeup = wakeup
+        self._batch_size = batch_size
+        self._poll = poll_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.publish_batch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed")
+                sent = 0
+            if sent < self._batch_size:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+                except TimeoutError:
+                    pass
+
+    async def pending(self) -> int:
+        async with self._db.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(outbox)))
+
+    async def publish_batch(self) -> int:
+        """One pass: returns how many events the broker acknowledged."""
+        async with self._db.engine.begin() as conn:
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK))):
+                return 0
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.envelope, outbox.c.attempts)
+                    .where(outbox.c.next_attempt_at <= func.now())
+                    .order_by(outbox.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                OUTBOX_PENDING.set(0)
+                return 0
+            results = await self._send_in_order(rows)
+            done = {row.id for row, error in zip(rows, results, strict=True) if error is None}
+            failed = [(row, error) for row, error in zip(rows, results, strict=True) if error is not None]
+            if done:
+                await conn.execute(delete(outbox).where(outbox.c.id.in_(done)))
+            for row, error in failed:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id)
+                    .values(
+                        attempts=outbox.c.attempts + 1,
+                        last_error=repr(error)[:2000],
+                        next_attempt_at=func.now() + literal(backoff(row.attempts), Interval()),
+                    )
+                )
+            for row in rows:
+                if row.id in done:
+                    OUTBOX_PUBLISHED.labels(row.topic).inc()
+            if failed:
+                OUTBOX_FAILURES.inc(len(failed))
+                log.warning("outbox publish failed; will retry", failed=len(failed), error=repr(failed[0][1]))
+            OUTBOX_PENDING.set(len(failed))
+            return len(done)
+
+    async def _send_in_order(self, rows) -> list[BaseException | None]:
+        """Queue every row in id order (the producer keeps per-partition order), then await them all.
+
+        A row whose send cannot even be queued stops the pass: it and every later row are retried.
+        """
+        pending: list = []
+        for index, row in enumerate(rows):
+            try:
+                pending.append(
+                    await self._producer.send(
+                        row.topic,
+                        json.dumps(row.envelope, separators=(",", ":")).encode(),
+                        key=row.key.encode() if row.key else None,
+                        headers=kafka_headers(row.envelope),
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row and retried
+                results = await asyncio.gather(*pending, return_exceptions=True)
+                return [r if isinstance(r, BaseException) else None for r in results] + [exc] * (len(rows) - index)
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]

@@ -1,0 +1,60 @@
+"""Settings every process reads from its environment (pydantic-settings).
+
+A missing required value or an unsafe one in production stops the process at
+start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept `postgresql://` / `postgres://` URLs and use the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("must be a postgresql:// URL")
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings; each service subclasses it with its own name, port and extras."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    service_name: str
+    portal_env: Environment = "development"
+    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    kafka_bootstrap: str | None = Field(default=None, description="host:port[,host:port] of the Kafka cluster")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, ge=1)
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_create_topics: bool = True
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = Field(default=500, ge=1)
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres(cls, value: str) -> str:
+        return asyncpg_url(value)
+
+    @property
+    def test_mode(self) -> bool:
+        return self.portal_env == "test"
+
+
+def requires_kafka(settings: ServiceSettings) -> str:
+    if not settings.kafka_bootstrap:
+        raise ValueError("KAFKA_BOOTSTRAP is required: the service publishes or consumes events")
+    return settings.kafka_bootstrap

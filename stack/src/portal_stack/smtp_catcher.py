@@ -1,0 +1,89 @@
+"""A local SMTP catcher: accepts every message, keeps it as an .eml file, lists them over HTTP.
+
+`python -m portal_stack.smtp_catcher --smtp-port 1025 --http-port 8025 --dir .portal/mail`;
+`GET /messages` lists what arrived (Message-ID, from, to, subject, time), `GET /messages/{n}` gives the raw message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import email.policy
+import json
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class MailStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        name = f"{time.time_ns()}.eml"
+        (self.directory / name).write_bytes(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+    def summaries(self) -> list[dict]:
+        out = []
+        for path in sorted(self.directory.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            out.append(
+                {
+                    "id": path.stem,
+                    "message_id": message.get("Message-ID"),
+                    "from": message.get("From"),
+                    "to": message.get_all("To", []),
+                    "subject": message.get("Subject"),
+                }
+            )
+        return out
+
+    def raw(self, message: str) -> bytes | None:
+        path = self.directory / f"{message}.eml"
+        return path.read_bytes() if path.is_file() and path.parent == self.directory else None
+
+
+async def _serve_http(store: MailStore, port: int) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = (await reader.readline()).decode(errors="replace").split()
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass
+        path = request[1] if len(request) > 1 else "/"
+        if path == "/messages":
+            status, body, kind = "200 OK", json.dumps(store.summaries()).encode(), "application/json"
+        elif path.startswith("/messages/") and (raw := store.raw(path.rsplit("/", 1)[1])) is not None:
+            status, body, kind = "200 OK", raw, "message/rfc822"
+        else:
+            status, body, kind = "404 Not Found", b"not found", "text/plain"
+        writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=8025)
+    parser.add_argument("--dir", type=Path, default=Path(".portal/mail"))
+    args = parser.parse_args()
+    store = MailStore(args.dir)
+    controller = Controller(store, hostname="127.0.0.1", port=args.smtp_port)
+    controller.start()
+    try:
+        asyncio.run(_serve_http(store, args.http_port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
