@@ -85,13 +85,14 @@ class EventConsumer:
         *,
         max_attempts: int,
         retry_backoff_seconds: float,
+        topic_prefix: str = "",
     ) -> None:
         self._uow = uow
         self._producer = producer
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff_seconds
         broker.subscriber(
-            *self.topics,
+            *(topic_prefix + topic for topic in self.topics),
             group_id=self.name,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",

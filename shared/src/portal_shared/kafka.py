@@ -12,14 +12,14 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 log = structlog.get_logger("portal.kafka")
 
 
-def new_producer(bootstrap: str) -> AIOKafkaProducer:
+def new_producer(bootstrap: str, *, request_timeout_ms: int = 15000) -> AIOKafkaProducer:
     # acks=all: a publish counts only when the broker has it. The idempotent producer is not used
     # (Tansu refuses InitProducerId); consumers de-duplicate by event_id instead.
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
         linger_ms=2,
-        request_timeout_ms=15000,
+        request_timeout_ms=request_timeout_ms,
         retry_backoff_ms=200,
     )
 

@@ -23,7 +23,7 @@ from portal_shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLIS
 
 log = structlog.get_logger("portal.outbox")
 
-_RELAY_LOCK = 0x6F7574626F78  # "outbox": one relay per database at a time
+RELAY_LOCK = 0x6F7574626F78  # "outbox": one relay per database at a time
 _MAX_BACKOFF = timedelta(seconds=60)
 
 
@@ -47,7 +47,9 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
+        topic_prefix: str = "",
     ) -> None:
+        self._prefix = topic_prefix
         self._db = db
         self._producer = producer
         self._wakeup = wakeup
@@ -77,7 +79,7 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """One pass: returns how many events the broker acknowledged."""
         async with self._db.engine.begin() as conn:
-            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK))):
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
                 return 0
             rows = (
                 await conn.execute(
@@ -125,7 +127,7 @@ class OutboxRelay:
             try:
                 pending.append(
                     await self._producer.send(
-                        row.topic,
+                        self._prefix + row.topic,
                         json.dumps(row.envelope, separators=(",", ":")).encode(),
                         key=row.key.encode() if row.key else None,
                         headers=kafka_headers(row.envelope),

@@ -80,10 +80,11 @@ class Runtime:
             await self._load_clock()
         if self.uses_kafka:
             bootstrap = requires_kafka(self.settings)
+            prefix = self.settings.kafka_topic_prefix
             if self.settings.kafka_create_topics:
                 await ensure_topics(
                     bootstrap,
-                    [*ALL_TOPICS, *(dlq_topic(t) for t in ALL_TOPICS)],
+                    [prefix + t for t in (*ALL_TOPICS, *(dlq_topic(t) for t in ALL_TOPICS))],
                     partitions=self.settings.kafka_topic_partitions,
                     replication=self.settings.kafka_replication_factor,
                 )
@@ -96,6 +97,7 @@ class Runtime:
                     self.uow.outbox_wakeup,
                     batch_size=self.settings.outbox_batch_size,
                     poll_seconds=self.settings.outbox_poll_seconds,
+                    topic_prefix=prefix,
                 )
                 self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
             if self.parts.consumer is not None:
@@ -106,6 +108,7 @@ class Runtime:
                     self.producer,
                     max_attempts=self.settings.consumer_max_attempts,
                     retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
+                    topic_prefix=prefix,
                 )
                 await self.broker.start()
         if self.parts.due_jobs:

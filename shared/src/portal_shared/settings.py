@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_create_topics: bool = True
+    kafka_topic_prefix: str = Field(default="", pattern=r"^[a-zA-Z0-9._-]*$", description="prepended to every topic name, to share a cluster between installations")
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

@@ -86,8 +86,10 @@ class Stack:
     fixed_ports: bool = False
     allow_containers: bool = False
     database_suffix: str = ""
+    topic_prefix: str = ""
     operator_token: str = field(default_factory=lambda: os.environ.get("PORTAL_OPERATOR_TOKEN") or secrets.token_urlsafe(32))
     infra: Infrastructure | None = None
+    owns_infra: bool = True
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     smtp: subprocess.Popen | None = None
     smtp_port: int = 0
@@ -106,13 +108,21 @@ class Stack:
 
     def start(self) -> None:
         (self.work_dir / "logs").mkdir(parents=True, exist_ok=True)
-        self.infra = provide(self.work_dir, allow_containers=self.allow_containers)
+        if self.infra is None:
+            self.infra = provide(self.work_dir, allow_containers=self.allow_containers)
+        else:
+            self.owns_infra = False
         urls = asyncio.run(self._databases())
         self._start_smtp()
         ports = self._ports()
         token_secret = os.environ.get("PORTAL_TOKEN_SECRET") or secrets.token_urlsafe(32)
         base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP", "HTTP_PORT")}
-        base.update(PORTAL_ENV=self.portal_env, KAFKA_BOOTSTRAP=self.infra.kafka_bootstrap, HTTP_HOST="127.0.0.1")
+        base.update(
+            PORTAL_ENV=self.portal_env,
+            KAFKA_BOOTSTRAP=self.infra.kafka_bootstrap,
+            KAFKA_TOPIC_PREFIX=self.topic_prefix,
+            HTTP_HOST="127.0.0.1",
+        )
         gateway_url = f"http://127.0.0.1:{ports['gateway']}"
         extra = {
             "customers": {"PUBLIC_URL": os.environ.get("PUBLIC_URL", gateway_url)},
@@ -180,7 +190,8 @@ class Stack:
         if self.infra is not None:
             if drop_databases:
                 asyncio.run(self._drop_databases())
-            self.infra.stop()
+            if self.owns_infra:
+                self.infra.stop()
 
     async def _drop_databases(self) -> None:
         for name in (*SERVICES, "gateway"):

@@ -1,0 +1,145 @@
+"""X-2 idempotent consumer and dead-lettering, against the real PostgreSQL and broker."""
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from faststream.kafka import KafkaBroker
+from sqlalchemy import func, insert, select
+
+from portal_shared.consumer import EventConsumer
+from portal_shared.events import Envelope
+from portal_shared.events.customers import CustomerCreated
+from portal_shared.events.topics import CUSTOMERS, dlq_topic
+from portal_shared.kafka import ensure_topics, new_producer
+from portal_stack.testing import read_topic, wait_until
+
+from .conftest import seen
+
+pytestmark = pytest.mark.infra
+
+
+def _envelope(event: CustomerCreated) -> Envelope:
+    return Envelope(
+        type=event.TYPE,
+        version=event.VERSION,
+        occurred_at="2026-01-01T00:00:00Z",
+        partner_id=event.partner_id,
+        customer_id=event.customer_id,
+        payload=event.model_dump(mode="json"),
+    )
+
+
+def _recording_consumer(failures_before_success: int = 0) -> tuple[EventConsumer, list]:
+    consumer = EventConsumer(f"test-{uuid.uuid4().hex[:6]}")
+    calls: list = []
+
+    @consumer.handles(CustomerCreated)
+    async def record(uow, envelope, event):
+        calls.append(envelope.event_id)
+        if len(calls) <= failures_before_success:
+            raise ValueError("handler bug")
+        await uow.session.execute(
+            insert(seen).values(event_id=envelope.event_id, customer_number=int(event.number.removeprefix("C-")))
+        )
+
+    return consumer, calls
+
+
+async def _seen_count(uow_factory) -> int:
+    async with uow_factory.db.engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(seen))
+
+
+@pytest.fixture
+async def producer(infra):
+    producer = new_producer(infra.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+def _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3):
+    host, port, _ = producer.client.hosts[0]
+    broker = KafkaBroker(f"{host}:{port}")
+    consumer.attach(broker, uow_factory, producer, max_attempts=max_attempts, retry_backoff_seconds=0.01, topic_prefix=topic_prefix)
+    return broker
+
+
+async def test_x2_same_event_delivered_twice_changes_state_once(uow_factory, producer, topic_prefix, customer_created):
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    body = _envelope(customer_created(7)).model_dump_json().encode()
+    await consumer.process(topic_prefix + CUSTOMERS, body, {})
+    await consumer.process(topic_prefix + CUSTOMERS, body, {})
+    assert await _seen_count(uow_factory) == 1
+    assert len(calls) == 1
+
+
+async def test_x2_failing_handler_is_retried_then_succeeds(uow_factory, producer, topic_prefix, customer_created):
+    consumer, calls = _recording_consumer(failures_before_success=2)
+    _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3)
+    await consumer.process(topic_prefix + CUSTOMERS, _envelope(customer_created(8)).model_dump_json().encode(), {})
+    assert len(calls) == 3
+    assert await _seen_count(uow_factory) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not an event envelope"),
+        (json.dumps({"type": "no.such", "version": 1, "occurred_at": "2026-01-01T00:00:00Z", "payload": {}}).encode(),
+         "unknown event type"),
+        (json.dumps({"type": "customer.created", "version": 1, "occurred_at": "2026-01-01T00:00:00Z",
+                     "payload": {"number": 5}}).encode(), "invalid customer.created payload"),
+    ],
+    ids=["not-json", "unknown-type", "invalid-payload"],
+)
+async def test_x2_poison_message_goes_to_the_dlq_at_once(infra, uow_factory, producer, topic_prefix, body, reason):
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    await consumer.process(topic_prefix + CUSTOMERS, body, {})
+    assert calls == []
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    assert record.value == body
+    headers = dict(record.headers)
+    assert reason in headers["dlq_error"].decode()
+    assert headers["dlq_consumer"].decode() == consumer.name
+
+
+async def test_x2_handler_failing_every_time_is_dead_lettered_after_max_attempts(
+    infra, uow_factory, producer, topic_prefix, customer_created
+):
+    consumer, calls = _recording_consumer(failures_before_success=99)
+    _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    await consumer.process(topic_prefix + CUSTOMERS, _envelope(customer_created(9)).model_dump_json().encode(), {})
+    assert len(calls) == 3
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    assert "ValueError: handler bug" in dict(record.headers)["dlq_error"].decode()
+    assert await _seen_count(uow_factory) == 0
+
+
+async def test_x2_through_kafka_a_poison_message_does_not_block_the_next_one(
+    infra, uow_factory, producer, topic_prefix, customer_created
+):
+    """The real path: FastStream consumer group, manual commit after the transaction, DLQ, then the next message."""
+    topic = topic_prefix + CUSTOMERS
+    await ensure_topics(infra.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1, replication=1)
+    consumer, calls = _recording_consumer()
+    broker = _attach(consumer, uow_factory, producer, topic_prefix)
+    good = _envelope(customer_created(11)).model_dump_json().encode()
+    await producer.send_and_wait(topic, b"\x00garbage")
+    await producer.send_and_wait(topic, good)
+    await producer.send_and_wait(topic, good)
+    await broker.start()
+    try:
+        await wait_until(lambda: _seen_count(uow_factory), timeout=60, what="the good message handled")
+        await asyncio.sleep(0)
+        [dead] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic), count=1)
+        assert dead.value == b"\x00garbage"
+        assert await _seen_count(uow_factory) == 1
+    finally:
+        await broker.stop()

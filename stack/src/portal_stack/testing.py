@@ -1,0 +1,138 @@
+"""Helpers for tests that drive the system through its public API, as a client would."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> T:
+    """Poll until `check` returns a truthy value (events are processed asynchronously)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def customer_body(**overrides: Any) -> dict[str, Any]:
+    """A valid CUS-1 body: every required field."""
+    tag = uuid.uuid4().hex[:8]
+    body = {
+        "name": f"Customer {tag}",
+        "segment": "commercial",
+        "type": "team",
+        "country": "ES",
+        "address": "Calle Mayor 1",
+        "city": "Madrid",
+        "postal_code": "28001",
+        "contact": {"name": "Ana García", "email": f"ana.{tag}@example.com"},
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class PartnerClient:
+    """A partner's view of the gateway: its id and an authenticated client."""
+
+    id: str
+    admin_email: str
+    admin_password: str
+    http: httpx.Client
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.get(path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.post(path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.delete(path, **kw)
+
+
+class Gateway:
+    """The public API as the operator sees it, and a factory of partners."""
+
+    def __init__(self, url: str, operator_token: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=30)
+        self.operator = {"Authorization": f"Bearer {operator_token}"}
+
+    def create_partner(self, *, kind: str = "reseller", locale: str = "en", roles: tuple[str, ...] = ("global_admin",)) -> PartnerClient:
+        tag = uuid.uuid4().hex[:10]
+        email = f"admin.{tag}@partner.example"
+        password = f"pw-{uuid.uuid4().hex}"
+        created = self.http.post(
+            "/v1/partners",
+            headers=self.operator,
+            json={
+                "name": f"Partner {tag}",
+                "kind": kind,
+                "country": "ES",
+                "currency": "EUR",
+                "locale": locale,
+                "admin": {"name": "Admin", "email": email, "password": password},
+            },
+        )
+        assert created.status_code == 201, created.text
+        token = self.http.post("/v1/auth/token", data={"username": email, "password": password})
+        assert token.status_code == 200, token.text
+        key = self.http.post(
+            "/v1/partners/me/api-keys",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            json={"name": "tests", "roles": list(roles)},
+        )
+        assert key.status_code == 201, key.text
+        client = httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {key.json()['key']}"})
+        return PartnerClient(created.json()["id"], email, password, client)
+
+    def move_clock(self, **body: str) -> httpx.Response:
+        return self.http.put("/v1/test/clock", headers=self.operator, json=body)
+
+
+async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 30.0) -> list[Any]:
+    """Read `count` records from the start of `topic` with a throw-away consumer (no group)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(records) < count and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def wait_until(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:
+    """`eventually` for async checks."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
