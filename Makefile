@@ -25,7 +25,10 @@ test: $(STAMP)
 
 ## make asyncapi: the AsyncAPI document of every service, written to docs/asyncapi/.
 asyncapi: $(STAMP)
-	$(PY) -m portal_stack.asyncapi docs/asyncapi
+	mkdir -p docs/asyncapi
+	for service in customers subscriptions billing notifications; do \
+	  $(VENV)/bin/faststream docs gen --factory portal_$$service.app:asyncapi --yaml --out docs/asyncapi/$$service.yaml || exit 1; \
+	done
 
 ## make contracts: rewrite the event-contract snapshots after an intended, compatible change.
 contracts: $(STAMP)

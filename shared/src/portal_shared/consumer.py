@@ -74,6 +74,10 @@ class EventConsumer:
         return register
 
     @property
+    def contracts(self) -> list[type[Event]]:
+        return list(self._handlers)
+
+    @property
     def topics(self) -> list[str]:
         return sorted({contract.TOPIC for contract in self._handlers})
 

@@ -136,3 +136,64 @@ async def wait_until(check: Callable[[], Any], *, timeout: float = 30.0, interva
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+async def migrate_up_down_up(package: str, url: str) -> None:
+    """A service's migrations apply on an empty database, roll back to nothing, and apply again."""
+    import asyncio
+
+    from alembic import command
+
+    from portal_shared.migrations import alembic_config, upgrade
+
+    await asyncio.to_thread(upgrade, package, url)
+    await asyncio.to_thread(command.downgrade, alembic_config(package, url), "base")
+    await asyncio.to_thread(upgrade, package, url)
+
+
+class AttachedConsumer:
+    """A service's EventConsumer on a migrated database with a real producer (for its dead letters)."""
+
+    def __init__(self, consumer: Any, package: str, database_url: str, bootstrap: str) -> None:
+        self.consumer = consumer
+        self.package = package
+        self.database_url = database_url
+        self.bootstrap = bootstrap
+
+    async def __aenter__(self) -> Any:
+        import asyncio
+
+        from faststream.kafka import KafkaBroker
+
+        from portal_shared.clock import Clock
+        from portal_shared.db import Database, UnitOfWorkFactory
+        from portal_shared.kafka import new_producer
+        from portal_shared.migrations import upgrade
+        from portal_shared.settings import asyncpg_url
+
+        await asyncio.to_thread(upgrade, self.package, self.database_url)
+        self.db = Database(asyncpg_url(self.database_url), pool_size=2)
+        self.uow = UnitOfWorkFactory(self.db, Clock(test_mode=True))
+        self.producer = new_producer(self.bootstrap)
+        await self.producer.start()
+        self.consumer.attach(
+            KafkaBroker(self.bootstrap), self.uow, self.producer, max_attempts=1, retry_backoff_seconds=0.01,
+            topic_prefix=f"unit{uuid.uuid4().hex[:8]}.",
+        )
+        return self
+
+    async def deliver(self, event: Any, *, partner_id: Any = None, customer_id: Any = None, event_id: Any = None) -> Any:
+        from datetime import UTC, datetime
+
+        from portal_shared.events import Envelope
+
+        envelope = Envelope(
+            event_id=event_id or uuid.uuid4(), type=event.TYPE, version=event.VERSION, occurred_at=datetime.now(UTC),
+            partner_id=partner_id, customer_id=customer_id, payload=event.model_dump(mode="json"),
+        )
+        await self.consumer.process(event.TOPIC, envelope.model_dump_json().encode(), {})
+        return envelope
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.producer.stop()
+        await self.db.dispose()

@@ -2,6 +2,9 @@
 
 from fastapi import FastAPI
 
+from faststream import FastStream
+
+from portal_shared.asyncapi import describe_events
 from portal_shared.runtime import ServiceParts, create_service_app
 
 from portal_billing.consumers import consumer
@@ -12,3 +15,7 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         settings, ServiceParts(routers=[], consumer=consumer), title="Partner Portal — billing (internal)"
     )
+
+
+def asyncapi() -> FastStream:
+    return describe_events("billing", consumer=consumer)

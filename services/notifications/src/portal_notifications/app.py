@@ -2,6 +2,9 @@
 
 from fastapi import FastAPI
 
+from faststream import FastStream
+
+from portal_shared.asyncapi import describe_events
 from portal_shared.runtime import ServiceParts, create_service_app
 
 from portal_notifications import api
@@ -15,3 +18,7 @@ def create_app(settings: Settings) -> FastAPI:
         ServiceParts(routers=[api.router], consumer=consumer),
         title="Partner Portal — notifications (internal)",
     )
+
+
+def asyncapi() -> FastStream:
+    return describe_events("notifications", consumer=consumer)

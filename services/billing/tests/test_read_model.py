@@ -1,0 +1,37 @@
+"""Billing keeps the partner and customer data invoices carry, from events only (X-1)."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from portal_shared.events.customers import Address, Contact, CustomerCreated, InvitationInfo, PartnerRegistered
+from portal_stack.testing import AttachedConsumer
+
+from portal_billing.adapters.tables import customers, partners
+from portal_billing.consumers import consumer
+
+pytestmark = pytest.mark.infra
+
+
+async def test_customer_created_fills_the_invoice_read_model_once(infra, database_url):
+    partner_id, customer_id = uuid.uuid4(), uuid.uuid4()
+    async with AttachedConsumer(consumer, "portal_billing", database_url, infra.kafka_bootstrap) as harness:
+        await harness.deliver(
+            PartnerRegistered(partner_id=partner_id, name="Dist", kind="distributor", country="ES", currency="EUR", locale="es"),
+            partner_id=partner_id,
+        )
+        event = CustomerCreated(
+            customer_id=customer_id, partner_id=partner_id, number="C-00000077", name="Hola SA", segment="commercial",
+            type="team", address=Address(country="ES", address="C 1", city="Madrid", postal_code="28001"),
+            contact=Contact(name="Ana", email="ana@hola.es"), locale="es",
+            invitation=InvitationInfo(id=uuid.uuid4(), status="pending", email="ana@hola.es", accept_url="http://x"),
+        )
+        event_id = uuid.uuid4()
+        await harness.deliver(event, partner_id=partner_id, customer_id=customer_id, event_id=event_id)
+        await harness.deliver(event, partner_id=partner_id, customer_id=customer_id, event_id=event_id)
+        async with harness.db.engine.connect() as conn:
+            rows = (await conn.execute(select(customers))).all()
+            partner = (await conn.execute(select(partners))).one()
+    assert [(r.number, r.name, r.email, r.city) for r in rows] == [("C-00000077", "Hola SA", "ana@hola.es", "Madrid")]
+    assert (partner.name, partner.currency) == ("Dist", "EUR")

@@ -1,0 +1,50 @@
+"""CUS rules checked when a customer is created (domain layer, no database)."""
+
+import pytest
+
+from portal_shared.problems import InvalidInput
+
+from portal_customers.domain.customer import CustomerTerms
+
+
+def terms(**overrides):
+    values = {"name": "Acme SL", "name_ascii": None, "segment": "commercial", "extended_term_months": None,
+              "three_year_commitment": False}
+    values.update(overrides)
+    return CustomerTerms(**values)
+
+
+def test_cus1_ascii_name_required_when_the_legal_name_is_not_ascii():
+    with pytest.raises(InvalidInput) as refused:
+        terms(name="Müller GmbH").check()
+    assert refused.value.rule == "CUS-1"
+    assert refused.value.errors == [{"field": "name_ascii", "message": refused.value.errors[0]["message"]}]
+    terms(name="Müller GmbH", name_ascii="Mueller GmbH").check()
+
+
+def test_cus1_ascii_name_must_be_ascii():
+    with pytest.raises(InvalidInput, match="only ASCII"):
+        terms(name="Müller GmbH", name_ascii="Müller").check()
+
+
+@pytest.mark.parametrize(
+    ("segment", "months", "allowed"),
+    [("commercial", 12, False), ("commercial", 13, True), ("commercial", 36, True), ("commercial", 37, False),
+     ("education", 48, True), ("education", 49, False), ("government", 40, True), ("government", 12, False)],
+)
+def test_cus4_extended_term_range_depends_on_the_segment(segment, months, allowed):
+    check = terms(segment=segment, extended_term_months=months).check
+    if allowed:
+        check()
+    else:
+        with pytest.raises(InvalidInput) as refused:
+            check()
+        assert refused.value.rule == "CUS-4"
+        assert refused.value.errors[0]["field"] == "extended_term_months"
+
+
+def test_cus12_three_year_commitment_refused_with_a_prepaid_extended_term():
+    with pytest.raises(InvalidInput) as refused:
+        terms(extended_term_months=24, three_year_commitment=True).check()
+    assert refused.value.rule == "CUS-12"
+    terms(three_year_commitment=True).check()
