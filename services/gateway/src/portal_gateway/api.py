@@ -7,9 +7,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 from portal_shared.clock import ClockError, parse_duration
-from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, UserCreate
+from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, UserCreate
 from portal_shared.http import ACTOR_HEADER, PARTNER_HEADER, USER_HEADER
 from portal_shared.problems import PROBLEM_JSON, Problem
 from portal_shared.runtime import ClockMove, UoW, runtime_of
@@ -85,6 +88,15 @@ async def create_partner(body: PartnerCreate, _: Operator, uow: UoW, services: S
     return await service.create_partner(uow, services, body)
 
 
+@router.post("/v1/partners/{partner_id}/links", status_code=201, tags=["partners"],
+             summary="Operator links a reseller to a distributor")
+async def link_partner(partner_id: uuid.UUID, body: PartnerLink, _: Operator, services: Services) -> Response:
+    response = await services.request(
+        "customers", "POST", f"/internal/partners/{partner_id}/links", json=body.model_dump(mode="json")
+    )
+    return Response(response.content, status_code=response.status_code, media_type=response.headers.get("content-type"))
+
+
 @router.get("/v1/partners/me", tags=["partners"], summary="The caller's partner")
 async def my_partner(principal: Annotated[Principal, Depends(requires(Capability.CUSTOMERS_READ))], uow: UoW) -> dict[str, Any]:
     return await service.get_partner(uow, principal.partner_id)
@@ -148,27 +160,37 @@ def _forwarder(route: Route):
     """Build the endpoint of one forwarded route, with a signature FastAPI can document and validate."""
 
     async def endpoint(request: Request, **kwargs: Any) -> Response:
-        principal: Principal = kwargs["principal"]
+        principal: Principal | None = kwargs.get("principal")
+        headers = tenant_headers(principal) if principal else {}
         body = await request.body() if route.body else None
-        headers = tenant_headers(principal)
         if body is not None:
             headers["Content-Type"] = "application/json"
-        response = await clients_of(request).request(
-            route.service, route.method, request.url.path, headers=headers, params=request.url.query, content=body
-        )
+        services = clients_of(request)
+        call = {"headers": headers, "params": request.url.query, "content": body}
+        if route.stream:
+            upstream = await services.stream(route.service, route.method, request.url.path, **call)
+            return StreamingResponse(
+                upstream.aiter_raw(),
+                status_code=upstream.status_code,
+                media_type=upstream.headers.get("content-type"),
+                headers=_passed_headers(upstream),
+                background=BackgroundTask(upstream.aclose),
+            )
+        response = await services.request(route.service, route.method, request.url.path, **call)
         return Response(
             response.content,
             status_code=response.status_code,
             media_type=response.headers.get("content-type"),
-            headers={k: v for k, v in response.headers.items() if k.lower() in ("location", "retry-after", "content-disposition")},
+            headers=_passed_headers(response),
         )
 
-    parameters = [
-        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        inspect.Parameter(
-            "principal", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Principal, Depends(requires(route.capability))]
-        ),
-    ]
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    if not route.public:
+        parameters.append(
+            inspect.Parameter(
+                "principal", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Principal, Depends(requires(route.capability))]
+            )
+        )
     for name, kind in route.path_types.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, Path()]))
     for name, kind in route.query.items():
@@ -180,6 +202,13 @@ def _forwarder(route: Route):
     endpoint.__signature__ = inspect.Signature(parameters)
     endpoint.__name__ = f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
     return endpoint
+
+
+_PASSED_HEADERS = ("location", "retry-after", "content-disposition")
+
+
+def _passed_headers(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower() in _PASSED_HEADERS}
 
 
 def include_forwarded_routes(app: FastAPI) -> None:

@@ -37,3 +37,50 @@ class CustomerCreate(BaseModel):
     extended_term_months: int | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
     three_year_commitment: bool = False
     managed_by_user_id: uuid.UUID | None = None
+
+
+class InvitationReminder(BaseModel):
+    """CUS-2: resend the pending invitation, optionally to another email (the contract owner changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = None
+
+
+class InvitationAcceptance(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    admin_name: str = Field(min_length=1, max_length=200)
+
+
+class RelationshipRequestCreate(BaseModel):
+    """CUS-5: a distributor may invite one of its linked resellers along."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    with_reseller_id: uuid.UUID | None = None
+
+
+class ResellerChangeCreate(BaseModel):
+    """CUS-7: the new partner names the customer by number and one of its admins' email."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_number: str = Field(pattern=r"^C-\d{8}$")
+    admin_email: EmailStr
+
+
+class PurchaseAuthorizationItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offer_id: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(ge=1, le=100000)
+
+
+class PurchaseAuthorizationCreate(BaseModel):
+    """CUS-13: immediate access now, an order (and payment) by `due_date`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_date: date
+    items: list[PurchaseAuthorizationItemIn] = Field(min_length=1, max_length=100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -54,3 +55,11 @@ class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=12, max_length=200)
     roles: list[Role] = Field(min_length=1)
+
+
+class PartnerLink(BaseModel):
+    """Operator links a reseller (the path's partner) to a distributor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    distributor_id: uuid.UUID

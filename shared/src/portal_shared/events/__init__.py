@@ -10,4 +10,6 @@ from portal_shared.events.topics import ALL_TOPICS, dlq_topic
 
 __all__ = ["ALL_TOPICS", "Envelope", "Event", "contract_for", "dlq_topic", "registered_events"]
 
-from portal_shared.events import customers as customers  # noqa: E402  (registers the contracts)
+from portal_shared.events import billing as billing  # noqa: E402  (importing registers the contracts)
+from portal_shared.events import customers as customers  # noqa: E402
+from portal_shared.events import subscriptions as subscriptions  # noqa: E402

@@ -72,3 +72,161 @@ class CustomerCreated(Event):
     anniversary_date: date | None = None
     extended_term_months: int | None = None
     invitation: InvitationInfo
+
+
+class PartnerLinked(Event):
+    """A reseller was linked to a distributor (an indirect reseller of that provider)."""
+
+    TYPE = "partner.linked"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    reseller_id: uuid.UUID
+    distributor_id: uuid.UUID
+
+
+class CustomerDeleted(Event):
+    """CUS-8: a customer without products was deleted."""
+
+    TYPE = "customer.deleted"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    number: str
+
+
+class InvitationReminded(Event):
+    """CUS-2: the pending invitation was sent again, possibly to another email, with a new link."""
+
+    TYPE = "invitation.reminded"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    number: str
+    name: str
+    locale: str
+    invitation: InvitationInfo
+
+
+class InvitationAccepted(Event):
+    """CUS-2: the primary contact accepted; it is now the customer's primary admin."""
+
+    TYPE = "invitation.accepted"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    invitation_id: uuid.UUID
+    admin_name: str
+    admin_email: str
+    accepted_at: datetime
+
+
+class RelationshipRequested(Event):
+    """CUS-5: the draft email with the personalised URL the partner sends its customer."""
+
+    TYPE = "relationship.requested"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    request_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    with_reseller_id: uuid.UUID | None = None
+    url: str
+    email_subject: str
+    email_body: str
+    locale: str
+
+
+class RelationshipAccepted(Event):
+    """CUS-5: the customer accepted; these partners have the relationship with delegated admin rights."""
+
+    TYPE = "relationship.accepted"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    request_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_ids: list[uuid.UUID]
+    delegated_admin: bool
+
+
+class RelationshipRemoved(Event):
+    """CUS-6: the partner no longer has the customer (no notice is sent to the customer)."""
+
+    TYPE = "relationship.removed"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+
+
+class ResellerChangeCodeIssued(Event):
+    """CUS-7: a change code for every admin of the customer, valid until `expires_at`, single use."""
+
+    TYPE = "reseller_change.code_issued"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    code_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    customer_name: str
+    to_partner_id: uuid.UUID
+    to_partner_name: str
+    admin_emails: list[str]
+    code: str
+    expires_at: datetime
+    locale: str
+
+
+class CustomerTransferred(Event):
+    """CUS-7: the customer moved to another partner with its subscriptions; the old partner lost access."""
+
+    TYPE = "customer.transferred"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    number: str
+    from_partner_id: uuid.UUID
+    to_partner_id: uuid.UUID
+    transferred_at: datetime
+
+
+class PurchaseAuthorizationItem(BaseModel):
+    offer_id: str
+    quantity: int
+
+
+class PurchaseAuthorizationCreated(Event):
+    """CUS-13: immediate access before the order; unpaid past `due_date` makes the customer overdue."""
+
+    TYPE = "purchase_authorization.created"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    purchase_authorization_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    due_date: date
+    items: list[PurchaseAuthorizationItem]
+
+
+class PurchaseAuthorizationCancelled(Event):
+    """CUS-13: a pending purchase authorization was cancelled; its access ends."""
+
+    TYPE = "purchase_authorization.cancelled"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    purchase_authorization_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID

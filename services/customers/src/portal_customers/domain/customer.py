@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from portal_shared.problems import InvalidInput
 
@@ -43,3 +44,21 @@ class CustomerTerms:
                     "a 3-year commitment is not allowed with a prepaid extended term",
                     rule="CUS-12",
                 )
+
+
+UPCOMING_RENEWAL_DAYS = 45
+RENEWAL_WINDOW_DAYS = 30
+VIP_SELECT_LICENSES = 10
+
+
+def first_anniversary(first_purchase: date) -> date:
+    """CUS-4: one year after the first accepted order or purchase authorization (29 Feb → 28 Feb)."""
+    try:
+        return first_purchase.replace(year=first_purchase.year + 1)
+    except ValueError:
+        return first_purchase.replace(year=first_purchase.year + 1, day=28)
+
+
+def vip_select(licenses_in_term: int) -> bool:
+    """CUS-12: the loyalty tier for customers with 10 or more licenses bought in the term."""
+    return licenses_in_term >= VIP_SELECT_LICENSES

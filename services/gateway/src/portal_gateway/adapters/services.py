@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from portal_shared.logging import REQUEST_ID_HEADER, correlation_id
 from portal_shared.problems import Problem
+
+
+@contextlib.contextmanager
+def _answering(service: str) -> Iterator[None]:
+    """A service that does not answer becomes a problem+json for the client, never a hang."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise Problem(504, f"service {service} did not answer in time") from None
+    except httpx.TransportError:
+        raise Problem(503, f"service {service} is unavailable; retry later", headers={"Retry-After": "5"}) from None
 
 
 class ServiceClients:
@@ -26,6 +39,10 @@ class ServiceClients:
         for client in self._clients.values():
             await client.aclose()
 
+    def _build(self, service: str, method: str, path: str, headers: dict[str, str] | None, **kwargs: Any) -> httpx.Request:
+        outgoing = {REQUEST_ID_HEADER: correlation_id() or "", **(headers or {})}
+        return self._clients[service].build_request(method, path, headers=outgoing, **kwargs)
+
     async def request(
         self,
         service: str,
@@ -37,12 +54,14 @@ class ServiceClients:
         content: bytes | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        outgoing = {REQUEST_ID_HEADER: correlation_id() or "", **(headers or {})}
-        try:
-            return await self._clients[service].request(
-                method, path, headers=outgoing, params=params, content=content, json=json
-            )
-        except httpx.TimeoutException:
-            raise Problem(504, f"service {service} did not answer in time") from None
-        except httpx.TransportError:
-            raise Problem(503, f"service {service} is unavailable; retry later", headers={"Retry-After": "5"}) from None
+        request = self._build(service, method, path, headers, params=params, content=content, json=json)
+        with _answering(service):
+            return await self._clients[service].send(request)
+
+    async def stream(
+        self, service: str, method: str, path: str, *, headers: dict[str, str], params: Any, content: bytes | None
+    ) -> httpx.Response:
+        """Start a streamed call; the caller closes the response once it has passed the body on."""
+        request = self._build(service, method, path, headers, params=params, content=content)
+        with _answering(service):
+            return await self._clients[service].send(request, stream=True)

@@ -1,0 +1,99 @@
+"""Events published by service subscriptions (topic `portal.subscriptions`).
+
+Defined with the customers issue so that customers, billing and notifications
+can consume them; service subscriptions publishes exactly these contracts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from portal_shared.events.base import Event
+from portal_shared.events.topics import SUBSCRIPTIONS
+from portal_shared.money import Money
+
+Term = Literal["P1M", "P1Y", "P3Y"]
+BillingFrequency = Literal["monthly", "annual", "upfront"]
+SubscriptionStatus = Literal["trial", "active", "suspended", "cancelled", "expired"]
+PaymentMethod = Literal["card", "paypal", "postpaid"]
+
+
+class OrderLine(BaseModel):
+    offer_id: str
+    offer_name: str
+    kind: Literal["new", "renewal", "add_on"]
+    quantity: int
+    term: Term
+    billing_frequency: BillingFrequency
+    start_date: date
+    end_date: date
+    unit_price: Money
+    amount: Money
+    base_subscription_id: uuid.UUID | None = None
+
+
+class OrderPlaced(Event):
+    """COM-5: an order was placed; billing invoices it, notifications confirms it, customers counts it."""
+
+    TYPE = "order.placed"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    order_id: uuid.UUID
+    number: str
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    reseller_id: uuid.UUID | None = None
+    additional_reseller_ids: list[uuid.UUID] = []
+    po_number: str | None = None
+    quote_number: str | None = None
+    purchase_authorization_id: uuid.UUID | None = None
+    payment_method: PaymentMethod
+    payment_method_id: uuid.UUID | None = None
+    lines: list[OrderLine]
+    total: Money
+    placed_at: datetime
+
+
+class SubscriptionSnapshot(BaseModel):
+    """A subscription's state after a change: what read models keep."""
+
+    subscription_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    offer_id: str
+    offer_name: str
+    quantity: int
+    status: SubscriptionStatus
+    term: Term
+    billing_frequency: BillingFrequency
+    term_start: date
+    term_end: date
+    auto_renew: bool
+    order_id: uuid.UUID | None = None
+    base_subscription_id: uuid.UUID | None = None
+
+
+class SubscriptionCreated(Event):
+    """SUB-1: a subscription exists (from an order, a trial, an upgrade or a conversion)."""
+
+    TYPE = "subscription.created"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    subscription: SubscriptionSnapshot
+
+
+class SubscriptionChanged(Event):
+    """SUB-15: any change of a subscription's state, with the new state."""
+
+    TYPE = "subscription.changed"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    change: str
+    subscription: SubscriptionSnapshot
