@@ -13,3 +13,10 @@ def partner(gateway: Gateway) -> PartnerClient:
 @pytest.fixture(scope="module")
 def other_partner(gateway: Gateway) -> PartnerClient:
     return gateway.create_partner()
+
+
+@pytest.fixture(scope="session")
+def tap(stack) -> "EventTap":
+    from portal_stack.testing import EventTap
+
+    return EventTap(stack.infra.kafka_bootstrap, stack.topic_prefix)

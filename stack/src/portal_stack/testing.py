@@ -103,6 +103,14 @@ class Gateway:
     def move_clock(self, **body: str) -> httpx.Response:
         return self.http.put("/v1/test/clock", headers=self.operator, json=body)
 
+    def now(self) -> "datetime":
+        """The installation's clock (test mode), read by a zero move."""
+        from datetime import datetime
+
+        moved = self.move_clock(advance="PT0S")
+        assert moved.status_code == 200, moved.text
+        return datetime.fromisoformat(moved.json()["now"])
+
 
 async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 30.0) -> list[Any]:
     """Read `count` records from the start of `topic` with a throw-away consumer (no group)."""
@@ -197,3 +205,73 @@ class AttachedConsumer:
     async def __aexit__(self, *exc: Any) -> None:
         await self.producer.stop()
         await self.db.dispose()
+
+
+class EventTap:
+    """Reads and publishes events on the system's topics as another service would (tests only)."""
+
+    def __init__(self, bootstrap: str, topic_prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = topic_prefix
+
+    def events(self, topic: str, event_type: str) -> list[dict[str, Any]]:
+        """Every envelope of `event_type` on `topic` so far (read from the start until the topic is idle)."""
+        import asyncio
+        import json
+
+        async def read() -> list[Any]:
+            from aiokafka import AIOKafkaConsumer
+
+            consumer = AIOKafkaConsumer(
+                self.prefix + topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+            )
+            await consumer.start()
+            records: list[Any] = []
+            try:
+                while batch := await consumer.getmany(timeout_ms=1000):
+                    for partition_records in batch.values():
+                        records.extend(partition_records)
+            finally:
+                await consumer.stop()
+            return records
+
+        envelopes = []
+        for record in asyncio.run(read()):
+            try:
+                envelope = json.loads(record.value)
+            except ValueError:
+                continue
+            if isinstance(envelope, dict) and envelope.get("type") == event_type:
+                envelopes.append(envelope)
+        return envelopes
+
+    def wait_for(self, topic: str, event_type: str, match: Callable[[dict[str, Any]], bool], *, timeout: float = 30) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            return next((e for e in self.events(topic, event_type) if match(e["payload"])), None)
+
+        return eventually(found, timeout=timeout, interval=0.2, what=f"{event_type} event")
+
+    def publish(self, event: Any, *, partner_id: Any, customer_id: Any) -> None:
+        """Publish `event` in its envelope on its topic, keyed by the customer, as its owning service would."""
+        import asyncio
+        from datetime import UTC, datetime
+
+        from portal_shared.events import Envelope
+        from portal_shared.kafka import new_producer
+
+        envelope = Envelope(
+            type=event.TYPE, version=event.VERSION, occurred_at=datetime.now(UTC), partner_id=partner_id,
+            customer_id=customer_id, payload=event.model_dump(mode="json"),
+        )
+
+        async def send() -> None:
+            producer = new_producer(self.bootstrap)
+            await producer.start()
+            try:
+                await producer.send_and_wait(
+                    self.prefix + event.TOPIC, envelope.model_dump_json().encode(), key=str(customer_id).encode()
+                )
+            finally:
+                await producer.stop()
+
+        asyncio.run(send())
