@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PACKAGES := ./shared ./services/customers ./services/subscriptions ./services/billing ./services/notifications ./services/gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install asyncapi contracts clean
+.PHONY: run test bench install asyncapi contracts clean
 
 $(STAMP): $(wildcard */pyproject.toml services/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 ## make test: unit, integration and end-to-end tests against a real PostgreSQL and a real Kafka-protocol broker.
 test: $(STAMP)
 	$(PY) -m pytest
+
+## make bench: the benchmarks (real system on this machine); reports in bench/results/.
+bench: $(STAMP)
+	$(PY) -m bench.run
 
 ## make asyncapi: the AsyncAPI document of every service, written to docs/asyncapi/.
 asyncapi: $(STAMP)

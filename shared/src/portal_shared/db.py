@@ -27,6 +27,10 @@ class Database:
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no BEGIN/COMMIT round trips: each statement sees committed data on its own.
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -93,6 +97,22 @@ class UnitOfWork:
         return envelope
 
 
+class ReadUnit:
+    """`async with uow_factory.read() as uow:` — queries only, in autocommit: no transaction to open or close."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self.clock = clock
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> ReadUnit:
+        self.session = self._db.read_sessions()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        await self.session.close()
+
+
 class UnitOfWorkFactory:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -101,3 +121,6 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.clock, self.outbox_wakeup.set)
+
+    def read(self) -> ReadUnit:
+        return ReadUnit(self.db, self.clock)

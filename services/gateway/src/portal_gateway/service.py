@@ -77,7 +77,7 @@ async def _insert_user(uow, partner_id: uuid.UUID, name: str, email: str, passwo
 
 
 async def get_partner(uow_factory: UnitOfWorkFactory, partner_id: uuid.UUID) -> dict[str, Any]:
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         row = (await uow.session.execute(select(partners).where(partners.c.id == partner_id))).first()
     if row is None:
         raise NotFound("partner")
@@ -124,7 +124,7 @@ async def revoke_api_key(uow_factory: UnitOfWorkFactory, principal: Principal, k
 async def issue_token(
     uow_factory: UnitOfWorkFactory, email: str, password: str, *, secret: str, ttl: timedelta
 ) -> dict[str, Any]:
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         row = (
             await uow.session.execute(select(users).where(users.c.email == email.lower(), users.c.disabled_at.is_(None)))
         ).first()
@@ -142,7 +142,7 @@ async def issue_token(
 async def authenticate(uow_factory: UnitOfWorkFactory, token: str, *, operator_token: str, secret: str) -> Principal | None:
     if same_secret(token, operator_token):
         return OPERATOR
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         if token.startswith(API_KEY_PREFIX):
             row = (
                 await uow.session.execute(

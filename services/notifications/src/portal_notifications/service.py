@@ -110,6 +110,6 @@ async def list_messages(
             or_(messages.c.created_at < created_at, and_(messages.c.created_at == created_at, messages.c.id < last_id))
         )
     query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit + 1)
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         rows = (await uow.session.execute(query)).all()
     return page([_view(r) for r in rows], limit, lambda m: [m["created_at"], m["id"]])

@@ -192,7 +192,7 @@ def customer_summary(row: Any) -> dict[str, Any]:
 
 
 async def get_customer(uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         return await customer_details(uow, tenant, customer_id)
 
 
@@ -223,7 +223,7 @@ async def delete_customer(uow_factory: UnitOfWorkFactory, tenant: Tenant, custom
 
 async def license_report(uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:
     """CUS-9: all subscriptions and licenses of a managed customer (delegated admin rights)."""
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         row = await visible_customer(uow, tenant, customer_id)
         if not row.delegated_admin:
             raise RuleViolation("CUS-9", "the license report needs delegated admin rights: send a relationship request")

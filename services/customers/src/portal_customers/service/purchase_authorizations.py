@@ -76,7 +76,7 @@ async def create(
 
 
 async def list_for_customer(uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         await visible_customer(uow, tenant, customer_id)
         rows = (
             await uow.session.execute(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
@@ -118,12 +118,11 @@ def _base_query(tenant: Tenant, query: CustomerQuery, today: date):
         stmt = stmt.where(customers.c.number == query.number)
     if query.email:
         email = query.email.lower()
-        stmt = stmt.where(
-            or_(
-                func.lower(customers.c.contact_email) == email,
-                exists().where(customer_admins.c.customer_id == customers.c.id, func.lower(customer_admins.c.email) == email),
-            )
+        with_email = union(
+            select(customers.c.id).where(func.lower(customers.c.contact_email) == email),
+            select(customer_admins.c.customer_id).where(func.lower(customer_admins.c.email) == email),
         )
+        stmt = stmt.where(customers.c.id.in_(with_email))
     if query.q:
         stmt = stmt.where(_name_search(query.q))
     return stmt
@@ -144,7 +143,7 @@ def _row_view(row: Any) -> dict[str, Any]:
 async def list_customers(
     uow_factory: UnitOfWorkFactory, tenant: Tenant, query: CustomerQuery, *, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    async with uow_factory() as uow:
+    async with uow_factory.read() as uow:
         stmt = _base_query(tenant, query, uow.clock.today())
         column, descending = _order(query)
         after = decode_cursor(cursor)

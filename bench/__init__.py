@@ -1,0 +1,1 @@
+"""Benchmarks of Partner Portal (`make bench`): each module one benchmark, `run` runs the set."""

@@ -1,0 +1,61 @@
+"""What every benchmark shares: a running system, timing, percentiles and the report files."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from portal_stack.stack import Stack
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    return {
+        "count": len(samples),
+        "p50_ms": round(percentile(samples, 50) * 1000, 2),
+        "p95_ms": round(percentile(samples, 95) * 1000, 2),
+        "p99_ms": round(percentile(samples, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 2),
+    }
+
+
+async def timed(samples: list[float], call: Callable[[], Awaitable[Any]]) -> Any:
+    started = time.perf_counter()
+    result = await call()
+    samples.append(time.perf_counter() - started)
+    return result
+
+
+def start_stack() -> Stack:
+    stack = Stack(Path(tempfile.mkdtemp(prefix="portal-bench-")), portal_env="test")
+    stack.start()
+    return stack
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def write_report(name: str, report: dict[str, Any], markdown: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {"benchmark": name, "at": datetime.now(UTC).isoformat(), "machine": machine(), **report}
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
+    path = RESULTS / f"{name}.md"
+    path.write_text(markdown)
+    return path

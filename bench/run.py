@@ -1,0 +1,9 @@
+"""`make bench`: every benchmark, one after the other; reports in bench/results/."""
+
+from bench import customers_search
+
+BENCHMARKS = [customers_search.main]
+
+if __name__ == "__main__":
+    for benchmark in BENCHMARKS:
+        benchmark()
