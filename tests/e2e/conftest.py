@@ -20,3 +20,11 @@ def tap(stack) -> "EventTap":
     from portal_stack.testing import EventTap
 
     return EventTap(stack.infra.kafka_bootstrap, stack.topic_prefix)
+
+
+@pytest.fixture(scope="session")
+def catalog(stack) -> dict:
+    """The demo catalog, loaded once through the operator's upload (CAT-7)."""
+    from portal_stack.demo import load_catalog
+
+    return load_catalog(stack.gateway_url, stack.operator_token)

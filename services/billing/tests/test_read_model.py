@@ -10,13 +10,14 @@ from portal_stack.testing import AttachedConsumer
 
 from portal_billing.adapters.tables import customers, partners
 from portal_billing.consumers import consumer
+from portal_billing.settings import Settings
 
 pytestmark = pytest.mark.infra
 
 
 async def test_customer_created_fills_the_invoice_read_model_once(infra, database_url):
     partner_id, customer_id = uuid.uuid4(), uuid.uuid4()
-    async with AttachedConsumer(consumer, "portal_billing", database_url, infra.kafka_bootstrap) as harness:
+    async with AttachedConsumer(consumer, "portal_billing", database_url, infra.kafka_bootstrap, Settings(database_url=database_url)) as harness:
         await harness.deliver(
             PartnerRegistered(partner_id=partner_id, name="Dist", kind="distributor", country="ES", currency="EUR", locale="es"),
             partner_id=partner_id,

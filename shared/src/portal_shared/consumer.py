@@ -53,7 +53,15 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class PoisonMessage(Exception):
-    """A message no retry can help: it goes to the dead-letter topic at once."""
+    """A message no retry can help (raised while parsing, or by a handler): dead-lettered at once."""
+
+
+class RetryLater(Exception):
+    """The message depends on another event not seen yet (from another topic): wait for it.
+
+    Retried with capped backoff for the consumer's `retry_later_seconds` — long
+    enough for a sibling service's outbox to deliver — and only then dead-lettered.
+    """
 
 
 class EventConsumer:
@@ -61,6 +69,8 @@ class EventConsumer:
         self.name = name
         self.max_attempts = 5
         self.retry_backoff = 0.2
+        self.retry_later_seconds = 60.0
+        self.settings: Any = None
         self._handlers: dict[type[Event], Handler] = {}
         self._uow: UnitOfWorkFactory | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -89,12 +99,17 @@ class EventConsumer:
         *,
         max_attempts: int,
         retry_backoff_seconds: float,
+        retry_later_seconds: float = 60.0,
         topic_prefix: str = "",
+        settings: Any = None,
     ) -> None:
+        """`settings` are the service's, for handlers that need one (as `consumer.settings`)."""
         self._uow = uow
+        self.settings = settings
         self._producer = producer
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff_seconds
+        self.retry_later_seconds = retry_later_seconds
         broker.subscriber(
             *(topic_prefix + topic for topic in self.topics),
             group_id=self.name,
@@ -138,13 +153,26 @@ class EventConsumer:
     ) -> None:
         failures = 0
         transient_delay = self.retry_backoff
+        waiting_since: float | None = None
         while True:
             try:
                 await self._handle_once(envelope, event, handler)
                 return
             except asyncio.CancelledError:
                 raise
+            except PoisonMessage as exc:
+                await self._dead_letter(topic, body, headers, f"{type(exc).__name__}: {exc}")
+                return
             except Exception as exc:
+                if isinstance(exc, RetryLater):
+                    loop_time = asyncio.get_running_loop().time()
+                    waiting_since = waiting_since if waiting_since is not None else loop_time
+                    if loop_time - waiting_since < self.retry_later_seconds:
+                        await asyncio.sleep(min(self.retry_backoff * 2 ** min(failures, 5), _MAX_TRANSIENT_BACKOFF))
+                        failures += 1
+                        continue
+                    await self._dead_letter(topic, body, headers, f"gave up waiting: {type(exc).__name__}: {exc}")
+                    return
                 if is_transient(exc):
                     log.warning("infrastructure error; retrying", event_type=envelope.type, error=repr(exc))
                     await asyncio.sleep(transient_delay)

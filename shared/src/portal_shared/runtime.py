@@ -108,7 +108,9 @@ class Runtime:
                     self.producer,
                     max_attempts=self.settings.consumer_max_attempts,
                     retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
+                    retry_later_seconds=self.settings.consumer_retry_later_seconds,
                     topic_prefix=prefix,
+                    settings=self.settings,
                 )
                 await self.broker.start()
         if self.parts.due_jobs:

@@ -41,6 +41,7 @@ class ServiceSettings(BaseSettings):
     kafka_topic_prefix: str = Field(default="", pattern=r"^[a-zA-Z0-9._-]*$", description="prepended to every topic name, to share a cluster between installations")
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
+    consumer_retry_later_seconds: float = Field(default=60.0, gt=0, description="how long to wait for an event from another topic")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from portal_stack.demo import load_demo
+from portal_stack.demo import load_catalog, load_demo
 from portal_stack.stack import Stack
 
 
@@ -29,6 +29,8 @@ def _banner(stack: Stack, demo: dict) -> str:
         f"  demo partner   {demo['partner_id']}",
         f"  demo admin     {demo['admin_email']} / {demo['admin_password']}",
         f"  demo API key   {demo['api_key']}",
+        f"  demo catalog   {demo['catalog']['offers']} offers of {demo['catalog']['products']} products, "
+        f"{demo['catalog']['direct_quotes']} direct quotes",
         "",
         f"  try: curl -H 'Authorization: Bearer {demo['api_key']}' {gateway}/v1/customers",
         "",
@@ -50,7 +52,9 @@ def run(work_dir: Path) -> None:
     try:
         print("Starting PostgreSQL, Kafka, the SMTP catcher and the services…", flush=True)
         stack.start()
+        catalog = load_catalog(stack.gateway_url, stack.operator_token)
         demo = load_demo(stack.gateway_url, stack.operator_token, work_dir / "demo.json")
+        demo["catalog"] = catalog
         print(_banner(stack, demo), flush=True)
         while not stopping:
             for name in stack.crashed():

@@ -20,6 +20,19 @@ DEMO_PARTNER = {
     "locale": "en",
 }
 DEMO_ADMIN_EMAIL = "admin@demo-partner.example"
+DEMO_CATALOG = Path(__file__).resolve().parents[3] / "services" / "subscriptions" / "demo" / "catalog.json"
+
+
+def load_catalog(gateway_url: str, operator_token: str, path: Path = DEMO_CATALOG) -> dict:
+    """CAT-7: the demo catalog (a data file) through the operator's catalog upload."""
+    response = httpx.put(
+        f"{gateway_url}/v1/catalog",
+        content=path.read_bytes(),
+        headers={"Authorization": f"Bearer {operator_token}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()
 
 
 def load_demo(gateway_url: str, operator_token: str, state_file: Path) -> dict:

@@ -59,11 +59,19 @@ def stack(infra: Infrastructure, work_dir: Path) -> Iterator[Stack]:
         raise
     yield system
     system.stop(drop_databases=True)
+    _keep_logs(system)
 
 
 @pytest.fixture(scope="session")
 def gateway(stack: Stack) -> Gateway:
     return Gateway(stack.gateway_url, stack.operator_token)
+
+
+def _keep_logs(system: Stack) -> None:
+    """The services' logs outlive the temporary work dir, in .test-logs/ (for a failed run's post-mortem)."""
+    target = Path.cwd() / ".test-logs"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(system.work_dir / "logs", target, dirs_exist_ok=True)
 
 
 def _print_logs(system: Stack) -> None:

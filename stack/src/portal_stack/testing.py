@@ -162,8 +162,9 @@ async def migrate_up_down_up(package: str, url: str) -> None:
 class AttachedConsumer:
     """A service's EventConsumer on a migrated database with a real producer (for its dead letters)."""
 
-    def __init__(self, consumer: Any, package: str, database_url: str, bootstrap: str) -> None:
+    def __init__(self, consumer: Any, package: str, database_url: str, bootstrap: str, settings: Any = None) -> None:
         self.consumer = consumer
+        self.settings = settings
         self.package = package
         self.database_url = database_url
         self.bootstrap = bootstrap
@@ -186,7 +187,7 @@ class AttachedConsumer:
         await self.producer.start()
         self.consumer.attach(
             KafkaBroker(self.bootstrap), self.uow, self.producer, max_attempts=1, retry_backoff_seconds=0.01,
-            topic_prefix=f"unit{uuid.uuid4().hex[:8]}.",
+            retry_later_seconds=0.5, topic_prefix=f"unit{uuid.uuid4().hex[:8]}.", settings=self.settings,
         )
         return self
 

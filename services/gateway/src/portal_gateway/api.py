@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import keyword
 import uuid
 from datetime import timedelta
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
+from portal_shared.api.catalog import CatalogDocument
 from portal_shared.clock import ClockError, parse_duration
 from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, UserCreate
 from portal_shared.http import ACTOR_HEADER, PARTNER_HEADER, USER_HEADER
@@ -94,6 +96,12 @@ async def link_partner(partner_id: uuid.UUID, body: PartnerLink, _: Operator, se
     response = await services.request(
         "customers", "POST", f"/internal/partners/{partner_id}/links", json=body.model_dump(mode="json")
     )
+    return Response(response.content, status_code=response.status_code, media_type=response.headers.get("content-type"))
+
+
+@router.put("/v1/catalog", tags=["catalog"], summary="Operator uploads the catalog (CAT-7)")
+async def load_catalog(body: CatalogDocument, _: Operator, services: Services) -> Response:
+    response = await services.request("subscriptions", "PUT", "/internal/catalog", json=body.model_dump(mode="json"))
     return Response(response.content, status_code=response.status_code, media_type=response.headers.get("content-type"))
 
 
@@ -194,8 +202,11 @@ def _forwarder(route: Route):
     for name, kind in route.path_types.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, Path()]))
     for name, kind in route.query.items():
+        python_name = f"{name}_" if keyword.iskeyword(name) else name
         parameters.append(
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind | None, Query()], default=None)
+            inspect.Parameter(
+                python_name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind | None, Query(alias=name)], default=None
+            )
         )
     if route.body is not None:
         parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=route.body))

@@ -11,7 +11,7 @@ from portal_shared.http import CurrentTenant
 from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.runtime import UoW
 
-from portal_notifications import service
+from portal_notifications.service import messages
 
 router = APIRouter()
 
@@ -27,6 +27,6 @@ async def list_notifications(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    return await service.list_messages(
+    return await messages.list_messages(
         uow, tenant, to=to, template=template, status=status, customer_id=customer_id, limit=limit, cursor=cursor
     )

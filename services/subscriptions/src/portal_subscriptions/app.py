@@ -1,21 +1,31 @@
-"""Assembly of service subscriptions: its consumer on the shared runtime."""
+"""Assembly of service subscriptions: its routes, outbox and consumer on the shared runtime."""
 
 from fastapi import FastAPI
-
 from faststream import FastStream
 
 from portal_shared.asyncapi import describe_events
+from portal_shared.events.subscriptions import (
+    LicensesResent,
+    OrderCompleted,
+    OrderPlaced,
+    SubscriptionCreated,
+)
 from portal_shared.runtime import ServiceParts, create_service_app
 
+from portal_subscriptions import api
 from portal_subscriptions.consumers import consumer
 from portal_subscriptions.settings import Settings
+
+PUBLISHES = [OrderPlaced, OrderCompleted, SubscriptionCreated, LicensesResent]
 
 
 def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
-        settings, ServiceParts(routers=[], consumer=consumer), title="Partner Portal — subscriptions (internal)"
+        settings,
+        ServiceParts(routers=[api.router], consumer=consumer, publishes=PUBLISHES),
+        title="Partner Portal — subscriptions (internal)",
     )
 
 
 def asyncapi() -> FastStream:
-    return describe_events("subscriptions", consumer=consumer)
+    return describe_events("subscriptions", publishes=PUBLISHES, consumer=consumer)

@@ -97,3 +97,75 @@ class SubscriptionChanged(Event):
 
     change: str
     subscription: SubscriptionSnapshot
+
+
+class LicenseInfo(BaseModel):
+    license_id: str
+    key: str
+
+
+class CompletedSubscription(BaseModel):
+    subscription_id: uuid.UUID
+    offer_id: str
+    offer_name: str
+    quantity: int
+    status: SubscriptionStatus
+    term_start: date
+    term_end: date
+    licenses: list[LicenseInfo]
+
+
+class OrderCompleted(Event):
+    """COM-5: the order's subscriptions and licenses exist; the activation email lists them."""
+
+    TYPE = "order.completed"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    order_id: uuid.UUID
+    number: str
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    po_number: str | None = None
+    pack_number: str
+    subscriptions: list[CompletedSubscription]
+    completed_at: datetime
+
+
+class LicensesResent(Event):
+    """COM-6: the partner asked to send an order's licenses to the end user again."""
+
+    TYPE = "licenses.resent"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    order_id: uuid.UUID
+    number: str
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    subscriptions: list[CompletedSubscription]
+    requested_at: datetime
+
+
+class CustomerRequested(Event):
+    """COM-7: an order named an end customer that has no account yet; service customers creates it with this id."""
+
+    TYPE = "customer.requested"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    order_id: uuid.UUID
+    name: str
+    name_ascii: str | None = None
+    segment: Literal["commercial", "education", "government"]
+    type: Literal["team", "enterprise"]
+    country: str
+    region: str | None = None
+    address: str
+    city: str
+    postal_code: str
+    contact_name: str
+    contact_email: str
+    locale: str | None = None

@@ -12,6 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from portal_shared.api.catalog import (
+    CartItemCreate,
+    CartItemUpdate,
+    Checkout,
+    DirectQuoteConversion,
+    QuoteCreate,
+)
 from portal_shared.api.customers import (
     CustomerCreate,
     InvitationAcceptance,
@@ -43,6 +50,10 @@ _PAGE = {"limit": int, "cursor": str}
 _CUSTOMER = {"customer_id": uuid.UUID}
 _CUSTOMER_QUERY = {"filter": str, "managed_by": str, "q": str, "email": str, "number": str, "sort": str}
 R, W = Capability.CUSTOMERS_READ, Capability.CUSTOMERS_WRITE
+SR, CW, B = Capability.SUPPORT_READ, Capability.COMMERCE_WRITE, Capability.BILLING
+_ITEM = {**_CUSTOMER, "item_id": uuid.UUID}
+_QUOTE = {"number": str}
+_RANGE = {"from": str, "to": str}
 
 ROUTES: tuple[Route, ...] = (
     # Customers and relationships (CUS-*)
@@ -80,6 +91,48 @@ ROUTES: tuple[Route, ...] = (
           status_code=201),
     Route("DELETE", "/v1/customers/{customer_id}/purchase-authorizations/{pa_id}", "customers", W,
           "Cancel a pending purchase authorization (CUS-13)", path_types={**_CUSTOMER, "pa_id": uuid.UUID}),
+    # Catalog, carts, quotes, orders (CAT-*, COM-*)
+    Route("GET", "/v1/catalog/offers", "subscriptions", SR, "Browse the catalog; with customer_id each offer says if it is available (CAT-6)",
+          query={"publisher": str, "billing_type": str, "category": str, "segment": str, "customer_id": uuid.UUID}),
+    Route("GET", "/v1/catalog/offers/{offer_id}", "subscriptions", SR, "An offer: terms, frequencies, prices, add-ons, upgrade targets",
+          path_types={"offer_id": str}),
+    Route("GET", "/v1/customers/{customer_id}/cart", "subscriptions", SR, "The customer's cart with prices and totals (COM-1)",
+          path_types=_CUSTOMER),
+    Route("POST", "/v1/customers/{customer_id}/cart/items", "subscriptions", CW, "Add an offer to the cart (COM-1, COM-2)",
+          body=CartItemCreate, path_types=_CUSTOMER, status_code=201),
+    Route("PATCH", "/v1/customers/{customer_id}/cart/items/{item_id}", "subscriptions", CW,
+          "Change a cart item; {\"end_date\": null} restores the default end date (COM-2)", body=CartItemUpdate, path_types=_ITEM),
+    Route("DELETE", "/v1/customers/{customer_id}/cart/items/{item_id}", "subscriptions", CW, "Remove a cart item",
+          path_types=_ITEM),
+    Route("POST", "/v1/customers/{customer_id}/cart/quote", "subscriptions", CW, "Freeze the cart into a quote (COM-3)",
+          body=QuoteCreate, path_types=_CUSTOMER, status_code=201),
+    Route("POST", "/v1/customers/{customer_id}/cart/checkout", "subscriptions", CW, "Place the order (COM-5)",
+          body=Checkout, path_types=_CUSTOMER, status_code=201),
+    Route("GET", "/v1/quotes", "subscriptions", SR, "Search quotes (COM-3)",
+          query={"number": str, "customer_name": str, "customer_email": str, **_RANGE, **_PAGE}),
+    Route("POST", "/v1/quotes/convert", "subscriptions", CW, "Convert a vendor's direct quote into a reseller quote (COM-4)",
+          body=DirectQuoteConversion, status_code=201),
+    Route("GET", "/v1/quotes/{number}", "subscriptions", SR, "A quote", path_types=_QUOTE),
+    Route("GET", "/v1/quotes/{number}/pdf", "subscriptions", SR, "A quote as PDF (COM-3)", path_types=_QUOTE, stream=True),
+    Route("POST", "/v1/quotes/{number}/copy", "subscriptions", CW, "Copy a quote at today's prices", path_types=_QUOTE,
+          status_code=201),
+    Route("POST", "/v1/quotes/{number}/cancel", "subscriptions", CW, "Cancel an open quote", path_types=_QUOTE),
+    Route("POST", "/v1/quotes/{number}/order", "subscriptions", CW, "Turn a quote into an order (COM-3, COM-5)",
+          body=Checkout, path_types=_QUOTE, status_code=201),
+    Route("GET", "/v1/orders", "subscriptions", SR, "Search orders (COM-6)",
+          query={"number": str, "po_number": str, "customer_name": str, "customer_email": str, "customer_id": uuid.UUID,
+                 **_RANGE, **_PAGE}),
+    Route("GET", "/v1/orders/{number}", "subscriptions", SR, "An order with its subscriptions and licenses",
+          path_types=_QUOTE),
+    Route("POST", "/v1/orders/{number}/resend-licenses", "subscriptions", CW, "Send the licenses again (COM-6)",
+          path_types=_QUOTE, status_code=202),
+    Route("POST", "/v1/orders/{number}/renew", "subscriptions", CW, "A renewal cart from the order's licenses (COM-6)",
+          path_types=_QUOTE, status_code=201),
+    # Billing (BIL-*)
+    Route("GET", "/v1/invoices", "billing", B, "Search invoices (BIL-7)",
+          query={"number": str, "customer_id": uuid.UUID, "order_number": str, "status": str, "customer_name": str,
+                 "customer_email": str, "overdue": bool, **_RANGE, **_PAGE}),
+    Route("GET", "/v1/invoices/{number}", "billing", B, "An invoice with its lines (BIL-1)", path_types=_QUOTE),
     # Notifications (NOT-*)
     Route("GET", "/v1/notifications", "notifications", Capability.SUPPORT_READ, "Emails sent to the partner's customers",
           query={"to": str, "template": str, "status": str, "customer_id": uuid.UUID, **_PAGE}),

@@ -1,4 +1,9 @@
-"""The tables of service notifications (created by its Alembic migrations)."""
+"""The tables of service notifications (created by its Alembic migrations).
+
+`partners` and `customers` are its read model, kept from service customers'
+events: partner names for the texts, and each customer's contact and locale
+for the messages whose events do not name a recipient (orders, licenses).
+"""
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -10,6 +15,18 @@ partners = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("name", String(200), nullable=False),
+    Column("locale", String(10), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("partner_id", UUID(as_uuid=True), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("contact_name", String(200), nullable=False),
+    Column("contact_email", String(320), nullable=False),
     Column("locale", String(10), nullable=False),
 )
 

@@ -1,7 +1,8 @@
-"""Use cases of service notifications: one function per command, inside the caller's unit of work."""
+"""The message log: each message is written once, in the transaction of the event that made it (NOT-3)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,26 +14,22 @@ from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.pagination import decode_cursor, page
 
-from portal_notifications.adapters.tables import messages, partners
+from portal_notifications.adapters.tables import messages
 from portal_notifications.domain.messages import OutgoingMessage
 
 
-def message_id_for(event_id: uuid.UUID, template: str) -> str:
-    """Stable across redeliveries and resends, so a receiver can de-duplicate (NOT-3)."""
-    return f"<{event_id}.{template}@partner-portal>"
+def message_id_for(event_id: uuid.UUID, template: str, recipient: str | None = None) -> str:
+    """Stable across redeliveries and resends, so a receiver can de-duplicate (NOT-3).
 
-
-async def record_partner(uow: UnitOfWork, partner_id: uuid.UUID, name: str, locale: str) -> None:
-    await uow.session.execute(
-        insert(partners)
-        .values(id=partner_id, name=name, locale=locale)
-        .on_conflict_do_update(index_elements=["id"], set_={"name": name, "locale": locale})
-    )
-
-
-async def partner_name(uow: UnitOfWork, partner_id: uuid.UUID) -> str:
-    name = await uow.session.scalar(select(partners.c.name).where(partners.c.id == partner_id))
-    return name or "Your partner"
+    With `recipient` (one event mailing several addresses) a digest of the
+    lower-cased address is added: stable, distinct per address, and always a
+    valid dot-atom of bounded length, which an address itself is not. Without
+    it the form is the original one, so the ids already stored keep matching.
+    """
+    if recipient is None:
+        return f"<{event_id}.{template}@partner-portal>"
+    digest = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
+    return f"<{event_id}.{template}.{digest}@partner-portal>"
 
 
 async def queue_message(
@@ -43,7 +40,10 @@ async def queue_message(
     partner_id: uuid.UUID,
     customer_id: uuid.UUID | None,
 ) -> None:
-    """Write the message row in the event's transaction; the sender delivers it afterwards."""
+    """Write the message row in the event's transaction; the sender delivers it afterwards.
+
+    The unique Message-ID makes a second write of the same message a no-op.
+    """
     await uow.session.execute(
         insert(messages)
         .values(
@@ -56,7 +56,7 @@ async def queue_message(
             to_email=message.to,
             subject=message.subject,
             body_text=message.body_text,
-            message_id=message_id_for(event_id, message.template),
+            message_id=message_id_for(event_id, message.template, message.to if message.per_recipient else None),
             status="queued",
             attempts=0,
             created_at=uow.clock.now(),

@@ -1,0 +1,178 @@
+"""BIL-1, BIL-6, BIL-7: the partner's invoice list (filters, cursor pages, the overdue flag) and one invoice.
+
+Every query filters by the calling partner: another partner's invoice is
+'not found', exactly like an unknown number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from portal_shared.db import ReadUnit, UnitOfWorkFactory
+from portal_shared.http import Tenant
+from portal_shared.money import Money
+from portal_shared.pagination import decode_cursor, page
+from portal_shared.problems import InvalidInput, NotFound
+
+from portal_billing.adapters.tables import invoice_lines, invoices
+from portal_billing.domain.invoice import InvoiceStatus, is_overdue
+
+
+@dataclass(frozen=True)
+class InvoiceQuery:
+    number: str | None = None
+    customer_id: uuid.UUID | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    order_number: str | None = None
+    status: InvoiceStatus | None = None
+    overdue: bool | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+
+def _overdue(today: date):
+    """The SQL form of `domain.invoice.is_overdue`."""
+    return and_(invoices.c.status == "not_paid", invoices.c.due_date < today)
+
+
+def _contains(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(query: InvoiceQuery, today: date) -> list[Any]:
+    conditions: list[Any] = []
+    if query.number:
+        conditions.append(invoices.c.number == query.number)
+    if query.customer_id:
+        conditions.append(invoices.c.customer_id == query.customer_id)
+    if query.customer_name:
+        conditions.append(func.lower(invoices.c.customer_name).like(_contains(query.customer_name), escape="\\"))
+    if query.customer_email:
+        conditions.append(func.lower(invoices.c.customer_email) == query.customer_email.lower())
+    if query.order_number:
+        conditions.append(invoices.c.order_number == query.order_number)
+    if query.status:
+        conditions.append(invoices.c.status == query.status)
+    if query.overdue is not None:
+        conditions.append(_overdue(today) if query.overdue else ~_overdue(today))
+    if query.issued_from:
+        conditions.append(invoices.c.issue_date >= query.issued_from)
+    if query.issued_to:
+        conditions.append(invoices.c.issue_date <= query.issued_to)
+    return conditions
+
+
+def _money(amount: Any, currency: str) -> dict[str, str]:
+    return Money.of(amount, currency).model_dump(mode="json")
+
+
+def invoice_summary(row: Any, today: date) -> dict[str, Any]:
+    """The fields of an invoice row every list and detail shows."""
+    return {
+        "id": str(row.id),
+        "number": row.number,
+        "order_id": str(row.order_id) if row.order_id else None,
+        "order_number": row.order_number,
+        "po_number": row.po_number,
+        "customer": {
+            "id": str(row.customer_id),
+            "number": row.customer_number,
+            "name": row.customer_name,
+            "email": row.customer_email,
+        },
+        "payment_type": row.payment_type,
+        "status": row.status,
+        "issue_date": row.issue_date.isoformat(),
+        "due_date": row.due_date.isoformat(),
+        "overdue": is_overdue(row.status, row.due_date, today),
+        "total": _money(row.total, row.currency),
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def _line_view(line: Any, currency: str) -> dict[str, Any]:
+    return {
+        "offer_id": line.offer_id,
+        "offer_name": line.offer_name,
+        "kind": line.kind,
+        "quantity": line.quantity,
+        "period_start": line.period_start.isoformat(),
+        "period_end": line.period_end.isoformat(),
+        "unit_price": _money(line.unit_price, currency),
+        "amount": _money(line.amount, currency),
+    }
+
+
+def _after(cursor: str | None) -> Any:
+    """The keyset condition 'older than the last row of the previous page' (newest first)."""
+    after = decode_cursor(cursor)
+    if not after:
+        return None
+    try:
+        created_at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+    except (ValueError, IndexError, TypeError):
+        raise InvalidInput("cursor", "not a cursor returned by this list") from None
+    return or_(
+        invoices.c.created_at < created_at, and_(invoices.c.created_at == created_at, invoices.c.id < last_id)
+    )
+
+
+async def _views(uow: ReadUnit, rows: list[Any], today: date) -> list[dict[str, Any]]:
+    """Invoice rows with their lines, in position order, read in one query for the whole page."""
+    lines: dict[uuid.UUID, list[Any]] = {row.id: [] for row in rows}
+    if lines:
+        for line in await uow.session.execute(
+            select(invoice_lines)
+            .where(invoice_lines.c.invoice_id.in_(list(lines)))
+            .order_by(invoice_lines.c.invoice_id, invoice_lines.c.position)
+        ):
+            lines[line.invoice_id].append(line)
+    return [
+        {**invoice_summary(row, today), "lines": [_line_view(line, row.currency) for line in lines[row.id]]}
+        for row in rows
+    ]
+
+
+async def list_invoices(
+    uow_factory: UnitOfWorkFactory, tenant: Tenant, query: InvoiceQuery, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """Newest first; `has_overdue` looks at all the partner's invoices, not only the filtered page (BIL-6)."""
+    async with uow_factory.read() as uow:
+        today = uow.clock.today()
+        stmt = select(invoices).where(invoices.c.partner_id == tenant.partner_id, *_conditions(query, today))
+        after = _after(cursor)
+        if after is not None:
+            stmt = stmt.where(after)
+        rows = (
+            await uow.session.execute(
+                stmt.order_by(invoices.c.created_at.desc(), invoices.c.id.desc()).limit(limit + 1)
+            )
+        ).all()
+        has_overdue = await uow.session.scalar(
+            select(exists().where(invoices.c.partner_id == tenant.partner_id, _overdue(today)))
+        )
+        items = await _views(uow, rows, today)
+    result = page(items, limit, lambda i: [i["created_at"], i["id"]])
+    result["has_overdue"] = bool(has_overdue)
+    return result
+
+
+async def get_invoice(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str) -> dict[str, Any]:
+    """BIL-1: the invoice with its lines, in their order."""
+    async with uow_factory.read() as uow:
+        row = (
+            await uow.session.execute(
+                select(invoices).where(invoices.c.number == number, invoices.c.partner_id == tenant.partner_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("invoice")
+        [view] = await _views(uow, [row], uow.clock.today())
+    return view

@@ -1,0 +1,55 @@
+"""Rules of quotes and orders (COM-3, COM-5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from portal_shared.problems import InvalidInput, RuleViolation
+
+MAX_ADDITIONAL_RESELLERS = 5
+
+
+def check_resellers(
+    partner_kind: str,
+    reseller_id: uuid.UUID | None,
+    additional: list[uuid.UUID],
+    linked_resellers: set[uuid.UUID],
+) -> None:
+    """COM-5: a distributor names the reseller of record and at most 5 more, all its linked resellers."""
+    if partner_kind != "distributor":
+        if reseller_id or additional:
+            raise InvalidInput("reseller_id", "only a distributor names resellers on an order", rule="COM-5")
+        return
+    if reseller_id is None:
+        raise InvalidInput("reseller_id", "a distributor names the reseller of record", rule="COM-5")
+    if len(additional) > MAX_ADDITIONAL_RESELLERS:
+        raise InvalidInput(
+            "additional_reseller_ids", f"at most {MAX_ADDITIONAL_RESELLERS} additional resellers", rule="COM-5"
+        )
+    if len(set(additional)) != len(additional) or reseller_id in additional:
+        raise InvalidInput("additional_reseller_ids", "each reseller appears once", rule="COM-5")
+    for field, ids in (("reseller_id", [reseller_id]), ("additional_reseller_ids", additional)):
+        unknown = [str(i) for i in ids if i not in linked_resellers]
+        if unknown:
+            raise InvalidInput(field, f"not resellers linked to this distributor: {', '.join(unknown)}", rule="COM-5")
+
+
+def quote_status(status: str, valid_until: date, today: date) -> str:
+    """open quotes past their validity show as expired."""
+    return "expired" if status == "open" and today > valid_until else status
+
+
+def check_quote_orderable(status: str, valid_until: date, today: date) -> None:
+    shown = quote_status(status, valid_until, today)
+    if shown == "expired":
+        raise RuleViolation("COM-3", f"the quote expired on {valid_until.isoformat()}")
+    if shown == "ordered":
+        raise RuleViolation("COM-3", "the quote was already turned into an order")
+    if shown == "cancelled":
+        raise RuleViolation("COM-3", "the quote was cancelled")
+
+
+def check_quote_cancellable(status: str) -> None:
+    if status != "open":
+        raise RuleViolation("COM-3", f"only an open quote can be cancelled (it is {status})")
