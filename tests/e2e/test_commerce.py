@@ -288,3 +288,32 @@ def test_tenant_isolation_on_commerce_routes(gateway, seller, other_partner):
     assert other_partner.get("/v1/orders", params={"number": order["number"]}).json()["items"] == []
     assert other_partner.get("/v1/quotes", params={"number": quote["number"]}).json()["items"] == []
     assert other_partner.get("/v1/invoices", params={"order_number": order["number"]}).json()["items"] == []
+
+
+def test_com7_first_order_for_a_new_end_customer_creates_the_account(gateway, seller):
+    end_customer = customer_body(name=f"Newcomer {uuid.uuid4().hex[:6]} SL")
+    placed = seller.post("/v1/orders", json={
+        "end_customer": end_customer, "po_number": "PO-NEW-1", "payment": {"method": "postpaid"},
+        "lines": [{"offer_id": "forge-ide", "quantity": 3, "term": "P1Y", "billing_frequency": "annual"}]})
+    assert placed.status_code == 202, placed.text
+    order = placed.json()
+    assert order["status"] == "pending_customer"
+    completed = eventually(lambda: (o := seller.get(f"/v1/orders/{order['number']}").json())["status"] == "completed" and o,
+                           what="order completed once the customer exists")
+    assert [(s["offer_id"], len(s["licenses"])) for s in completed["subscriptions"]] == [("forge-ide", 3)]
+    [customer] = seller.get("/v1/customers", params={"email": end_customer["contact"]["email"]}).json()["items"]
+    assert customer["id"] == order["customer_id"] and customer["name"] == end_customer["name"]
+    eventually(lambda: seller.get("/v1/invoices", params={"order_number": order["number"]}).json()["items"],
+               what="invoice of the new customer's order")
+    eventually(lambda: seller.get("/v1/notifications", params={"customer_id": customer["id"], "template": "order_activation"}).json()["items"],
+               what="activation email to the new customer")
+
+
+def test_com7_an_end_customer_refused_by_cus1_refuses_the_order(seller):
+    placed = seller.post("/v1/orders", json={
+        "end_customer": customer_body(name="Ångström Ltd"), "payment": {"method": "card"},
+        "lines": [{"offer_id": "forge-db", "quantity": 1, "term": "P1Y", "billing_frequency": "annual"}]})
+    assert placed.status_code == 202, placed.text
+    eventually(lambda: seller.get(f"/v1/orders/{placed.json()['number']}").json()["status"] == "refused",
+               what="order refused")
+    _problem(seller.get(f"/v1/customers/{placed.json()['customer_id']}"), 404)

@@ -36,7 +36,7 @@ def describe_events(service: str, *, publishes: Sequence[type[Event]] = (), cons
 
             broker.subscriber(
                 topic,
-                group_id=consumer.name,
+                group_id=consumer.group_id(topic),
                 title=f"{service}:subscribe:{topic}",
                 description=f"Consumer group {consumer.name!r} handles: " + ", ".join(handled),
             )(handle)

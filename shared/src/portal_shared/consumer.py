@@ -1,4 +1,4 @@
-"""The idempotent event consumer: one Kafka consumer group per service.
+"""The idempotent event consumer: one Kafka consumer group per service and topic.
 
 For every message: parse the envelope (not JSON, unknown type or invalid
 payload → dead-letter topic at once), skip types this service does not
@@ -110,12 +110,18 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff_seconds
         self.retry_later_seconds = retry_later_seconds
-        broker.subscriber(
-            *(topic_prefix + topic for topic in self.topics),
-            group_id=self.name,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-        )(self.on_message)
+        for topic in self.topics:
+            broker.subscriber(
+                topic_prefix + topic,
+                group_id=self.group_id(topic, topic_prefix),
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                auto_offset_reset="earliest",
+            )(self.on_message)
+
+    def group_id(self, topic: str, topic_prefix: str = "") -> str:
+        """One consumer group per service and topic, so that a message waiting for an event of another
+        topic (RetryLater) never blocks that other topic; prefixed like the topics it reads."""
+        return f"{topic_prefix}{self.name}.{topic}"
 
     async def on_message(self, message: KafkaMessage) -> None:
         record = message.raw_message

@@ -1,4 +1,4 @@
-"""Kafka subscribers of service billing (consumer group `billing`)."""
+"""Kafka subscribers of service billing (consumer groups `billing.<topic>`)."""
 
 from portal_shared.consumer import EventConsumer, PoisonMessage
 from portal_shared.db import UnitOfWork

@@ -7,6 +7,7 @@ from portal_shared.asyncapi import describe_events
 from portal_shared.events.customers import (
     CustomerCreated,
     CustomerDeleted,
+    CustomerRequestRefused,
     CustomerTransferred,
     InvitationAccepted,
     InvitationReminded,
@@ -28,7 +29,7 @@ from portal_customers.settings import Settings
 PUBLISHES = [
     PartnerRegistered, PartnerLinked, CustomerCreated, CustomerDeleted, InvitationReminded, InvitationAccepted,
     RelationshipRequested, RelationshipAccepted, RelationshipRemoved, ResellerChangeCodeIssued, CustomerTransferred,
-    PurchaseAuthorizationCreated, PurchaseAuthorizationCancelled,
+    PurchaseAuthorizationCreated, PurchaseAuthorizationCancelled, CustomerRequestRefused,
 ]
 
 

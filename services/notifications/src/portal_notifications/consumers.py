@@ -1,4 +1,4 @@
-"""Kafka subscribers of service notifications (consumer group `notifications`).
+"""Kafka subscribers of service notifications (consumer groups `notifications.<topic>`).
 
 Each handler keeps the read model and queues the event's messages in the
 event's own transaction, so a redelivered event changes nothing (X-2, NOT-3).

@@ -14,6 +14,7 @@ from portal_shared.api.catalog import (
     CatalogDocument,
     Checkout,
     DirectQuoteConversion,
+    NewCustomerOrder,
     QuoteCreate,
 )
 from portal_shared.http import CurrentTenant
@@ -155,6 +156,11 @@ async def list_orders(
     return await orders.list_orders(uow, tenant, number=number, po_number=po_number, customer_name=customer_name,
                                     customer_email=customer_email, date_from=date_from, date_to=date_to,
                                     customer_id=customer_id, limit=limit, cursor=cursor)
+
+
+@router.post("/v1/orders", status_code=202)
+async def order_for_new_customer(body: NewCustomerOrder, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await orders.order_for_new_customer(uow, tenant, body)
 
 
 @router.get("/v1/orders/{number}")

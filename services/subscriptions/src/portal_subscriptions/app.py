@@ -5,6 +5,7 @@ from faststream import FastStream
 
 from portal_shared.asyncapi import describe_events
 from portal_shared.events.subscriptions import (
+    CustomerRequested,
     LicensesResent,
     OrderCompleted,
     OrderPlaced,
@@ -16,7 +17,7 @@ from portal_subscriptions import api
 from portal_subscriptions.consumers import consumer
 from portal_subscriptions.settings import Settings
 
-PUBLISHES = [OrderPlaced, OrderCompleted, SubscriptionCreated, LicensesResent]
+PUBLISHES = [OrderPlaced, OrderCompleted, SubscriptionCreated, LicensesResent, CustomerRequested]
 
 
 def create_app(settings: Settings) -> FastAPI:

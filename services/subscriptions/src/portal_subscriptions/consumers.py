@@ -1,4 +1,4 @@
-"""Kafka subscribers of service subscriptions (consumer group `subscriptions`): its read model."""
+"""Kafka subscribers of service subscriptions (consumer groups `subscriptions.<topic>`): its read model."""
 
 from portal_shared.consumer import EventConsumer
 from portal_shared.db import UnitOfWork
@@ -7,6 +7,7 @@ from portal_shared.events.billing import InvoiceIssued
 from portal_shared.events.customers import (
     CustomerCreated,
     CustomerDeleted,
+    CustomerRequestRefused,
     CustomerTransferred,
     PartnerLinked,
     PartnerRegistered,
@@ -57,3 +58,8 @@ async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Custom
 @consumer.handles(InvoiceIssued)
 async def on_invoice_issued(uow: UnitOfWork, envelope: Envelope, event: InvoiceIssued) -> None:
     await read_model.record_invoice(uow, event)
+
+
+@consumer.handles(CustomerRequestRefused)
+async def on_customer_request_refused(uow: UnitOfWork, envelope: Envelope, event: CustomerRequestRefused) -> None:
+    await read_model.refuse_requested_customer(uow, event)

@@ -230,3 +230,17 @@ class PurchaseAuthorizationCancelled(Event):
     purchase_authorization_id: uuid.UUID
     customer_id: uuid.UUID
     partner_id: uuid.UUID
+
+
+class CustomerRequestRefused(Event):
+    """COM-7: service customers could not create the customer an order asked for; the order is refused."""
+
+    TYPE = "customer.request_refused"
+    VERSION = 1
+    TOPIC = CUSTOMERS
+
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    order_id: uuid.UUID
+    rule: str | None = None
+    detail: str

@@ -5,15 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
 from portal_shared.api.customers import CustomerCreate
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
-from portal_shared.events.customers import Address, Contact, CustomerCreated, CustomerDeleted, InvitationInfo
+from portal_shared.events.customers import (
+    Address,
+    Contact,
+    CustomerCreated,
+    CustomerDeleted,
+    CustomerRequestRefused,
+    InvitationInfo,
+)
+from portal_shared.events.subscriptions import CustomerRequested
 from portal_shared.http import Tenant
-from portal_shared.problems import RuleViolation
+from portal_shared.problems import Problem, RuleViolation
 from portal_shared.security import digest, new_token
 
 from portal_customers.adapters.tables import (
@@ -22,6 +31,7 @@ from portal_customers.adapters.tables import (
     customer_subscriptions,
     customers,
     invitations,
+    partners,
     purchase_authorizations,
     relationships,
 )
@@ -40,6 +50,40 @@ async def create_customer(
     uow_factory: UnitOfWorkFactory, tenant: Tenant, body: CustomerCreate, public_url: str
 ) -> dict[str, Any]:
     """CUS-1, CUS-2, CUS-3: validate, number, relate to the partner, invite the primary contact."""
+    check_terms(body)
+    async with uow_factory() as uow:
+        partner = await calling_partner(uow, tenant)
+        customer_id = uuid.uuid4()
+        await insert_customer(uow, partner, customer_id, body, public_url)
+        return await customer_details(uow, tenant, customer_id)
+
+
+async def create_requested_customer(uow: UnitOfWork, event: CustomerRequested, public_url: str) -> None:
+    """COM-7: an order for an end customer without an account; refused with the rule when the data breaks one."""
+    exists_already = await uow.session.scalar(select(customers.c.id).where(customers.c.id == event.customer_id))
+    partner = (await uow.session.execute(select(partners).where(partners.c.id == event.partner_id))).first()
+    if exists_already is not None or partner is None:
+        return
+    try:
+        body = CustomerCreate(
+            name=event.name, name_ascii=event.name_ascii, segment=event.segment, type=event.type, country=event.country,
+            region=event.region, address=event.address, city=event.city, postal_code=event.postal_code,
+            contact={"name": event.contact_name, "email": event.contact_email}, locale=event.locale,
+        )
+        check_terms(body)
+    except (ValidationError, Problem) as refused:
+        rule = refused.rule if isinstance(refused, Problem) else "CUS-1"
+        await uow.publish(
+            CustomerRequestRefused(customer_id=event.customer_id, partner_id=event.partner_id, order_id=event.order_id,
+                                   rule=rule, detail=str(refused)),
+            partner_id=event.partner_id,
+            customer_id=event.customer_id,
+        )
+        return
+    await insert_customer(uow, partner, event.customer_id, body, public_url)
+
+
+def check_terms(body: CustomerCreate) -> None:
     CustomerTerms(
         name=body.name,
         name_ascii=body.name_ascii,
@@ -47,75 +91,73 @@ async def create_customer(
         extended_term_months=body.extended_term_months,
         three_year_commitment=body.three_year_commitment,
     ).check()
-    async with uow_factory() as uow:
-        partner = await calling_partner(uow, tenant)
-        now = uow.clock.now()
-        customer_id = uuid.uuid4()
-        number = await numbers.next_number(uow.session, numbers.CUSTOMER, "customer_number_seq")
-        locale = body.locale or partner.locale
-        email = str(body.contact.email)
-        await uow.session.execute(
-            insert(customers).values(
-                id=customer_id,
-                partner_id=tenant.partner_id,
-                number=number,
-                name=body.name,
-                name_ascii=body.name_ascii,
-                segment=body.segment,
-                type=body.type,
-                country=body.country,
-                region=body.region,
-                address=body.address,
-                city=body.city,
-                postal_code=body.postal_code,
-                contact_name=body.contact.name,
-                contact_email=email,
-                locale=locale,
-                anniversary_date=body.anniversary_date,
-                extended_term_months=body.extended_term_months,
-                three_year_commitment=body.three_year_commitment,
-                managed_by_user_id=body.managed_by_user_id,
-                created_at=now,
-            )
+
+
+async def insert_customer(uow: UnitOfWork, partner: Any, customer_id: uuid.UUID, body: CustomerCreate, public_url: str) -> None:
+    """The customer, its relationship with the partner and the invitation, and CustomerCreated, in `uow`."""
+    now = uow.clock.now()
+    number = await numbers.next_number(uow.session, numbers.CUSTOMER, "customer_number_seq")
+    locale = body.locale or partner.locale
+    email = str(body.contact.email)
+    await uow.session.execute(
+        insert(customers).values(
+            id=customer_id,
+            partner_id=partner.id,
+            number=number,
+            name=body.name,
+            name_ascii=body.name_ascii,
+            segment=body.segment,
+            type=body.type,
+            country=body.country,
+            region=body.region,
+            address=body.address,
+            city=body.city,
+            postal_code=body.postal_code,
+            contact_name=body.contact.name,
+            contact_email=email,
+            locale=locale,
+            anniversary_date=body.anniversary_date,
+            extended_term_months=body.extended_term_months,
+            three_year_commitment=body.three_year_commitment,
+            managed_by_user_id=body.managed_by_user_id,
+            created_at=now,
         )
-        await uow.session.execute(
-            insert(relationships).values(
-                customer_id=customer_id, partner_id=tenant.partner_id, delegated_admin=False, created_at=now
-            )
+    )
+    await uow.session.execute(
+        insert(relationships).values(customer_id=customer_id, partner_id=partner.id, delegated_admin=False, created_at=now)
+    )
+    token = new_token()
+    invitation_id = uuid.uuid4()
+    await uow.session.execute(
+        insert(invitations).values(
+            id=invitation_id, customer_id=customer_id, email=email, token_hash=digest(token), status="pending",
+            created_at=now,
         )
-        token = new_token()
-        invitation_id = uuid.uuid4()
-        await uow.session.execute(
-            insert(invitations).values(
-                id=invitation_id, customer_id=customer_id, email=email, token_hash=digest(token), status="pending",
-                created_at=now,
-            )
-        )
-        await uow.publish(
-            CustomerCreated(
-                customer_id=customer_id,
-                partner_id=tenant.partner_id,
-                number=number,
-                name=body.name,
-                name_ascii=body.name_ascii,
-                segment=body.segment,
-                type=body.type,
-                address=Address(
-                    country=body.country, region=body.region, address=body.address, city=body.city,
-                    postal_code=body.postal_code,
-                ),
-                contact=Contact(name=body.contact.name, email=email),
-                locale=locale,
-                anniversary_date=body.anniversary_date,
-                extended_term_months=body.extended_term_months,
-                invitation=InvitationInfo(
-                    id=invitation_id, status="pending", email=email, accept_url=invitation_url(public_url, token)
-                ),
-            ),
-            partner_id=tenant.partner_id,
+    )
+    await uow.publish(
+        CustomerCreated(
             customer_id=customer_id,
-        )
-        return await customer_details(uow, tenant, customer_id)
+            partner_id=partner.id,
+            number=number,
+            name=body.name,
+            name_ascii=body.name_ascii,
+            segment=body.segment,
+            type=body.type,
+            address=Address(
+                country=body.country, region=body.region, address=body.address, city=body.city,
+                postal_code=body.postal_code,
+            ),
+            contact=Contact(name=body.contact.name, email=email),
+            locale=locale,
+            anniversary_date=body.anniversary_date,
+            extended_term_months=body.extended_term_months,
+            invitation=InvitationInfo(
+                id=invitation_id, status="pending", email=email, accept_url=invitation_url(public_url, token)
+            ),
+        ),
+        partner_id=partner.id,
+        customer_id=customer_id,
+    )
 
 
 async def customer_details(uow: UnitOfWork, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from portal_shared.api.catalog import (
     CartItemUpdate,
     Checkout,
     DirectQuoteConversion,
+    NewCustomerOrder,
     QuoteCreate,
 )
 from portal_shared.api.customers import (
@@ -122,6 +123,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/orders", "subscriptions", SR, "Search orders (COM-6)",
           query={"number": str, "po_number": str, "customer_name": str, "customer_email": str, "customer_id": uuid.UUID,
                  **_RANGE, **_PAGE}),
+    Route("POST", "/v1/orders", "subscriptions", CW,
+          "Order for a new end customer: its account is created automatically (COM-7)", body=NewCustomerOrder,
+          status_code=202),
     Route("GET", "/v1/orders/{number}", "subscriptions", SR, "An order with its subscriptions and licenses",
           path_types=_QUOTE),
     Route("POST", "/v1/orders/{number}/resend-licenses", "subscriptions", CW, "Send the licenses again (COM-6)",

@@ -41,29 +41,32 @@ class CartLine:
     priced: PricedLine
     base_in_cart_item_id: uuid.UUID | None
 
-    @property
-    def kind(self) -> str:
-        return "add_on" if self.offer.base_offer_id else "new"
-
     def line(self, currency: str) -> dict[str, Any]:
         """The priced line as quotes and orders freeze it."""
-        return {
-            "offer_id": self.offer.id,
-            "offer_name": self.offer.name,
-            "kind": self.kind,
-            "trial": self.offer.trial_days is not None,
-            "quantity": self.item.quantity,
-            "term": self.item.term,
-            "billing_frequency": self.item.billing_frequency,
-            "start_date": self.priced.start_date.isoformat(),
-            "end_date": self.priced.end_date.isoformat(),
-            "custom_end_date": self.priced.end_date != self.priced.standard_end_date,
-            "perpetual_fallback": self.priced.perpetual_fallback,
-            "unit_price": str(Money.of(self.priced.unit_price, currency).amount),
-            "amount": str(self.priced.amount),
-            "base_offer_id": self.offer.base_offer_id,
-            "base_subscription_id": str(self.item.base_subscription_id) if self.item.base_subscription_id else None,
-        }
+        return frozen_line(self.offer, self.item.quantity, self.item.term, self.item.billing_frequency, self.priced,
+                           currency, base_subscription_id=self.item.base_subscription_id)
+
+
+def frozen_line(offer: Any, quantity: int, term: str, frequency: str, priced: PricedLine, currency: str, *,
+                base_subscription_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A priced line as quotes and orders keep it (JSON: money as strings)."""
+    return {
+        "offer_id": offer.id,
+        "offer_name": offer.name,
+        "kind": "add_on" if offer.base_offer_id else "new",
+        "trial": offer.trial_days is not None,
+        "quantity": quantity,
+        "term": term,
+        "billing_frequency": frequency,
+        "start_date": priced.start_date.isoformat(),
+        "end_date": priced.end_date.isoformat(),
+        "custom_end_date": priced.end_date != priced.standard_end_date,
+        "perpetual_fallback": priced.perpetual_fallback,
+        "unit_price": str(Money.of(priced.unit_price, currency).amount),
+        "amount": str(priced.amount),
+        "base_offer_id": offer.base_offer_id,
+        "base_subscription_id": str(base_subscription_id) if base_subscription_id else None,
+    }
 
 
 async def _base_end(uow: Any, item: Any, base_line_end: date | None) -> date | None:

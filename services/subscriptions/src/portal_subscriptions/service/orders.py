@@ -11,10 +11,11 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
-from portal_shared.api.catalog import Checkout
+from portal_shared.api.catalog import Checkout, NewCustomerOrder
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.events.subscriptions import (
     CompletedSubscription,
+    CustomerRequested,
     LicenseInfo,
     LicensesResent,
     OrderCompleted,
@@ -39,9 +40,19 @@ from portal_subscriptions.adapters.tables import (
 )
 from portal_subscriptions.domain.licenses import license_id, license_key
 from portal_subscriptions.domain.orders import check_quote_orderable, check_resellers
-from portal_subscriptions.domain.pricing import TERM_MONTHS, add_months, total
+from portal_subscriptions.domain.catalog import CustomerHoldings, check_available, check_trial_quantity
+from portal_subscriptions.domain.pricing import (
+    TERM_MONTHS,
+    PricedLine,
+    add_months,
+    check_frequency,
+    price_line,
+    total,
+    trial_end,
+)
 from portal_subscriptions.service.access import calling_partner, visible_customer
-from portal_subscriptions.service.carts import get_cart, priced_cart
+from portal_subscriptions.service.carts import frozen_line, get_cart, priced_cart
+from portal_subscriptions.service.catalog import offer_of, offer_row, unit_price
 from portal_subscriptions.service.quotes import quote_for_update
 
 
@@ -94,45 +105,61 @@ async def place_order(
     uow: UnitOfWork, tenant: Tenant, partner: Any, customer: Any, lines: list[dict[str, Any]], body: Checkout,
     *, quote_number: str | None,
 ) -> dict[str, Any]:
-    """One transaction: the order, its subscriptions, seat batches and licenses, and their events."""
+    """One transaction: the order, then its fulfilment (subscriptions, seat batches, licenses, events)."""
+    order = await record_order(uow, tenant, partner, customer.id, customer.name, customer.email, lines, body,
+                               quote_number=quote_number, status="placed")
+    created = await fulfil_order(uow, order)
+    row = (await uow.session.execute(select(orders).where(orders.c.id == order.id))).one()
+    return order_view(row, created)
+
+
+async def record_order(
+    uow: UnitOfWork, tenant: Tenant, partner: Any, customer_id: uuid.UUID, customer_name: str, customer_email: str,
+    lines: list[dict[str, Any]], body: Checkout, *, quote_number: str | None, status: str,
+) -> Any:
+    """COM-5: the order row, numbered, with its priced lines; resellers checked for distributors."""
     if not lines:
         raise Problem(409, "the cart is empty", kind="com-1", title="Rule COM-1 refused the change")
     linked = set(
         (await uow.session.scalars(select(partner_links.c.reseller_id).where(partner_links.c.distributor_id == tenant.partner_id))).all()
     )
     check_resellers(partner.kind, body.reseller_id, body.additional_reseller_ids, linked)
-    now = uow.clock.now()
-    currency = partner.currency
     order_id = uuid.uuid4()
-    number = await numbers.next_number(uow.session, numbers.ORDER, "order_number_seq")
-    pack = await numbers.next_number(uow.session, numbers.PACK, "pack_number_seq")
-    order_total = total([Decimal(line["amount"]) for line in lines], currency)
     await uow.session.execute(
         insert(orders).values(
-            id=order_id, number=number, customer_id=customer.id, partner_id=tenant.partner_id, status="completed",
-            po_number=body.po_number, quote_number=quote_number, payment_method=body.payment.method,
+            id=order_id,
+            number=await numbers.next_number(uow.session, numbers.ORDER, "order_number_seq"),
+            customer_id=customer_id, partner_id=tenant.partner_id, status=status, po_number=body.po_number,
+            quote_number=quote_number, payment_method=body.payment.method,
             payment_method_id=body.payment.payment_method_id, reseller_id=body.reseller_id,
             additional_reseller_ids=body.additional_reseller_ids,
-            purchase_authorization_id=body.purchase_authorization_id, currency=currency, total=order_total, lines=lines,
-            pack_number=pack, customer_name=customer.name, customer_email=customer.email, placed_at=now,
-            completed_at=now,
+            purchase_authorization_id=body.purchase_authorization_id, currency=partner.currency,
+            total=total([Decimal(line["amount"]) for line in lines], partner.currency), lines=lines,
+            pack_number=await numbers.next_number(uow.session, numbers.PACK, "pack_number_seq"),
+            customer_name=customer_name, customer_email=customer_email, placed_at=uow.clock.now(),
         )
     )
+    return (await uow.session.execute(select(orders).where(orders.c.id == order_id))).one()
+
+
+async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscription]:
+    """The order's subscriptions, seat batches and licenses; then OrderPlaced, SubscriptionCreated, OrderCompleted."""
+    now = uow.clock.now()
     created: list[CompletedSubscription] = []
     snapshots: list[SubscriptionSnapshot] = []
     base_by_offer: dict[str, uuid.UUID] = {}
-    for line in sorted(lines, key=lambda l: l["base_offer_id"] is not None):
+    for line in sorted(order.lines, key=lambda l: l["base_offer_id"] is not None):
         subscription_id = uuid.uuid4()
         base_id = line["base_subscription_id"] or base_by_offer.get(line["base_offer_id"] or "")
         status = "trial" if line["trial"] else "active"
         values = dict(
-            id=subscription_id, customer_id=customer.id, partner_id=tenant.partner_id, offer_id=line["offer_id"],
+            id=subscription_id, customer_id=order.customer_id, partner_id=order.partner_id, offer_id=line["offer_id"],
             offer_name=line["offer_name"], quantity=line["quantity"], status=status, term=line["term"],
             billing_frequency=line["billing_frequency"], term_start=date.fromisoformat(line["start_date"]),
             term_end=date.fromisoformat(line["end_date"]), auto_renew=True,
-            perpetual_fallback=line["perpetual_fallback"], order_id=order_id,
+            perpetual_fallback=line["perpetual_fallback"], order_id=order.id,
             base_subscription_id=uuid.UUID(str(base_id)) if base_id else None,
-            reseller_id=body.reseller_id, pack_number=pack, created_at=now,
+            reseller_id=order.reseller_id, pack_number=order.pack_number, created_at=now,
         )
         await uow.session.execute(insert(subscriptions).values(**values))
         base_by_offer.setdefault(line["offer_id"], subscription_id)
@@ -145,41 +172,42 @@ async def place_order(
         await uow.session.execute(
             insert(licenses),
             [{"id": l.license_id, "key": l.key, "subscription_id": subscription_id, "seat_batch_id": batch_id,
-              "customer_id": customer.id, "partner_id": tenant.partner_id, "order_id": order_id, "status": "active"}
+              "customer_id": order.customer_id, "partner_id": order.partner_id, "order_id": order.id, "status": "active"}
              for l in issued],
         )
-        snapshot = SubscriptionSnapshot(
-            subscription_id=subscription_id, customer_id=customer.id, partner_id=tenant.partner_id,
+        snapshots.append(SubscriptionSnapshot(
+            subscription_id=subscription_id, customer_id=order.customer_id, partner_id=order.partner_id,
             offer_id=line["offer_id"], offer_name=line["offer_name"], quantity=line["quantity"], status=status,
             term=line["term"], billing_frequency=line["billing_frequency"], term_start=values["term_start"],
-            term_end=values["term_end"], auto_renew=True, order_id=order_id, base_subscription_id=values["base_subscription_id"],
-        )
-        snapshots.append(snapshot)
+            term_end=values["term_end"], auto_renew=True, order_id=order.id,
+            base_subscription_id=values["base_subscription_id"],
+        ))
         created.append(CompletedSubscription(
             subscription_id=subscription_id, offer_id=line["offer_id"], offer_name=line["offer_name"],
             quantity=line["quantity"], status=status, term_start=values["term_start"], term_end=values["term_end"],
             licenses=issued,
         ))
-    ids = dict(partner_id=tenant.partner_id, customer_id=customer.id)
+    await uow.session.execute(update(orders).where(orders.c.id == order.id).values(status="completed", completed_at=now))
+    ids = dict(partner_id=order.partner_id, customer_id=order.customer_id)
     await uow.publish(
         OrderPlaced(
-            order_id=order_id, number=number, customer_id=customer.id, partner_id=tenant.partner_id,
-            reseller_id=body.reseller_id, additional_reseller_ids=body.additional_reseller_ids, po_number=body.po_number,
-            quote_number=quote_number, purchase_authorization_id=body.purchase_authorization_id,
-            payment_method=body.payment.method, payment_method_id=body.payment.payment_method_id,
-            lines=[_order_line(line, currency) for line in lines], total=Money.of(order_total, currency), placed_at=now,
+            order_id=order.id, number=order.number, customer_id=order.customer_id, partner_id=order.partner_id,
+            reseller_id=order.reseller_id, additional_reseller_ids=order.additional_reseller_ids,
+            po_number=order.po_number, quote_number=order.quote_number,
+            purchase_authorization_id=order.purchase_authorization_id, payment_method=order.payment_method,
+            payment_method_id=order.payment_method_id, lines=[_order_line(line, order.currency) for line in order.lines],
+            total=Money.of(order.total, order.currency), placed_at=order.placed_at,
         ),
         **ids,
     )
     for snapshot in snapshots:
         await uow.publish(SubscriptionCreated(subscription=snapshot), **ids)
     await uow.publish(
-        OrderCompleted(order_id=order_id, number=number, customer_id=customer.id, partner_id=tenant.partner_id,
-                       po_number=body.po_number, pack_number=pack, subscriptions=created, completed_at=now),
+        OrderCompleted(order_id=order.id, number=order.number, customer_id=order.customer_id, partner_id=order.partner_id,
+                       po_number=order.po_number, pack_number=order.pack_number, subscriptions=created, completed_at=now),
         **ids,
     )
-    row = (await uow.session.execute(select(orders).where(orders.c.id == order_id))).one()
-    return order_view(row, created)
+    return created
 
 
 def _order_line(line: dict[str, Any], currency: str) -> OrderLine:
@@ -311,3 +339,59 @@ async def renew_order(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: st
                 )
             )
     return await get_cart(uow_factory, tenant, row.customer_id)
+
+
+async def order_for_new_customer(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: NewCustomerOrder) -> dict[str, Any]:
+    """COM-7: the order is recorded now; service customers creates the account, then the order is fulfilled."""
+    customer = body.end_customer
+    async with uow_factory() as uow:
+        partner = await calling_partner(uow, tenant)
+        today = uow.clock.today()
+        newcomer = CustomerHoldings(segment=customer.segment, country=customer.country, live_offers=frozenset(),
+                                    suspended_offers=frozenset(), active_offers=frozenset())
+        lines = []
+        for position, requested in enumerate(body.lines):
+            offer = await offer_row(uow, requested.offer_id, field=f"lines.{position}.offer_id")
+            check_frequency(requested.term, requested.billing_frequency)
+            check_trial_quantity(offer_of(offer), requested.quantity)
+            check_available(offer_of(offer), newcomer, base_in_cart=offer.base_offer_id in {l.offer_id for l in body.lines})
+            price = await unit_price(uow, offer.id, requested.term, requested.billing_frequency, partner.currency)
+            priced = (price_line(price, requested.quantity, partner.currency, today, requested.term, None)
+                      if not offer.trial_days else
+                      PricedLine(price, requested.quantity, today, trial_end(today, offer.trial_days),
+                                 trial_end(today, offer.trial_days), Decimal(0), False))
+            lines.append(frozen_line(offer, requested.quantity, requested.term, requested.billing_frequency, priced,
+                                     partner.currency))
+        customer_id = uuid.uuid4()
+        order = await record_order(uow, tenant, partner, customer_id, customer.name, str(customer.contact.email), lines,
+                                   body, quote_number=None, status="pending_customer")
+        await uow.publish(
+            CustomerRequested(
+                customer_id=customer_id, partner_id=tenant.partner_id, order_id=order.id, name=customer.name,
+                name_ascii=customer.name_ascii, segment=customer.segment, type=customer.type, country=customer.country,
+                region=customer.region, address=customer.address, city=customer.city, postal_code=customer.postal_code,
+                contact_name=customer.contact.name, contact_email=str(customer.contact.email), locale=customer.locale,
+            ),
+            partner_id=tenant.partner_id,
+            customer_id=customer_id,
+        )
+        return order_view(order)
+
+
+async def fulfil_orders_waiting_for(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
+    """COM-7: the requested customer exists now; its waiting orders are fulfilled."""
+    waiting = (
+        await uow.session.execute(
+            select(orders).where(orders.c.customer_id == customer_id, orders.c.status == "pending_customer").with_for_update()
+        )
+    ).all()
+    for order in waiting:
+        await fulfil_order(uow, order)
+
+
+async def refuse_orders_waiting_for(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
+    await uow.session.execute(
+        update(orders)
+        .where(orders.c.customer_id == customer_id, orders.c.status == "pending_customer")
+        .values(status="refused", completed_at=uow.clock.now())
+    )

@@ -10,6 +10,7 @@ from portal_shared.events.billing import InvoiceIssued
 from portal_shared.events.customers import (
     CustomerCreated,
     CustomerDeleted,
+    CustomerRequestRefused,
     CustomerTransferred,
     PartnerLinked,
     PartnerRegistered,
@@ -27,6 +28,7 @@ from portal_subscriptions.adapters.tables import (
     partners,
     subscriptions,
 )
+from portal_subscriptions.service.orders import fulfil_orders_waiting_for, refuse_orders_waiting_for
 
 
 async def record_partner(uow: UnitOfWork, event: PartnerRegistered) -> None:
@@ -62,6 +64,11 @@ async def record_customer(uow: UnitOfWork, event: CustomerCreated) -> None:
         insert(customers).values(id=event.customer_id, **values).on_conflict_do_update(index_elements=["id"], set_=values)
     )
     await _relate(uow, event.customer_id, [event.partner_id])
+    await fulfil_orders_waiting_for(uow, event.customer_id)
+
+
+async def refuse_requested_customer(uow: UnitOfWork, event: CustomerRequestRefused) -> None:
+    await refuse_orders_waiting_for(uow, event.customer_id)
 
 
 async def _relate(uow: UnitOfWork, customer_id, partner_ids) -> None:
