@@ -59,3 +59,21 @@ def write_report(name: str, report: dict[str, Any], markdown: str) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(markdown)
     return path
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time used so far by each service process, by PostgreSQL and by the broker (to see where it goes)."""
+    import psutil
+
+    used = {}
+    for name, process in stack.processes.items():
+        if process.running:
+            times = psutil.Process(process.process.pid).cpu_times()
+            used[name] = times.user + times.system
+    used["postgres"] = sum(
+        p.cpu_times().user + p.cpu_times().system for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+    )
+    if stack.infra and stack.infra.kafka:
+        times = psutil.Process(stack.infra.kafka.process.pid).cpu_times()
+        used["broker"] = times.user + times.system
+    return {k: round(v, 2) for k, v in used.items()}

@@ -1,0 +1,152 @@
+"""Issue 4's benchmark: sustained order placement through the gateway, 2 items per order, full flow.
+
+Workers place orders from carts (2 items + checkout: 3 calls per order) for pre-created customers. An
+order is `completed` when checkout answers (its subscriptions and licenses are created in the same
+transaction); the report also gives the time from the order to its invoice (service billing) and to its
+activation email (service notifications), from the timestamps those services record.
+Targets: at least 100 orders/s, p99 order→completed under 1 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+import uuid
+from datetime import datetime
+
+import httpx
+
+from bench.common import cpu_seconds, start_stack, summary_ms, write_report
+from portal_stack.demo import load_catalog
+from portal_stack.testing import customer_body
+
+ITEMS = ({"offer_id": "forge-ide", "quantity": 2, "term": "P1Y", "billing_frequency": "annual"},
+         {"offer_id": "forge-db", "quantity": 1, "term": "P1Y", "billing_frequency": "monthly"})
+
+
+async def _partner(client: httpx.AsyncClient, operator: dict) -> dict:
+    email = f"bench.{uuid.uuid4().hex[:8]}@example.com"
+    body = {"name": "Bench Orders", "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
+            "admin": {"name": "A", "email": email, "password": "bench-password-123"}}
+    await client.post("/v1/partners", json=body, headers=operator)
+    token = (await client.post("/v1/auth/token", data={"username": email, "password": "bench-password-123"})).json()
+    key = (await client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
+                             headers={"Authorization": f"Bearer {token['access_token']}"})).json()["key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def run(stack, orders: int, workers: int) -> dict:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30,
+                                 limits=httpx.Limits(max_connections=workers * 2)) as client:
+        headers = await _partner(client, {"Authorization": f"Bearer {stack.operator_token}"})
+        customers = [(await client.post("/v1/customers", json=customer_body(), headers=headers)).json()["id"]
+                     for _ in range(workers)]
+        for customer in customers:
+            while (await client.get(f"/v1/customers/{customer}/cart", headers=headers)).status_code != 200:
+                await asyncio.sleep(0.2)
+        latencies: list[float] = []
+        placed: list[dict] = []
+        errors = 0
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for n in range(orders):
+            queue.put_nowait(n)
+
+        async def worker(customer: str) -> None:
+            nonlocal errors
+            while not queue.empty():
+                queue.get_nowait()
+                started = time.perf_counter()
+                for item in ITEMS:
+                    await client.post(f"/v1/customers/{customer}/cart/items", json=item, headers=headers)
+                response = await client.post(f"/v1/customers/{customer}/cart/checkout",
+                                             json={"payment": {"method": "card"}, "po_number": "BENCH"}, headers=headers)
+                if response.status_code == 201 and response.json()["status"] == "completed":
+                    latencies.append(time.perf_counter() - started)
+                    placed.append(response.json())
+                else:
+                    errors += 1
+                done = len(latencies) + errors
+                if done % 100 == 0:
+                    print(f"  {done}/{orders} orders", flush=True)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in customers))
+        elapsed = time.perf_counter() - started
+
+        to_invoice: list[float] = []
+        to_email: list[float] = []
+        deadline = time.monotonic() + 120
+        pending = {o["number"]: o for o in placed}
+        while pending and time.monotonic() < deadline:
+            page = await client.get("/v1/invoices", params={"limit": 500, "status": "paid"}, headers=headers)
+            cursor_pages = [page.json()]
+            while cursor_pages[-1]["next_cursor"]:
+                cursor_pages.append((await client.get("/v1/invoices", params={
+                    "limit": 500, "status": "paid", "cursor": cursor_pages[-1]["next_cursor"]}, headers=headers)).json())
+            invoices = {i["order_number"]: i for p in cursor_pages for i in p["items"]}
+            for number in [n for n in pending if n in invoices]:
+                order = pending.pop(number)
+                to_invoice.append((datetime.fromisoformat(invoices[number]["created_at"])
+                                   - datetime.fromisoformat(order["placed_at"])).total_seconds())
+            await asyncio.sleep(1)
+        emails = []
+        cursor = None
+        while True:
+            params = {"limit": 500, "template": "order_activation", **({"cursor": cursor} if cursor else {})}
+            body = (await client.get("/v1/notifications", params=params, headers=headers)).json()
+            emails += body["items"]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        by_number = {o["number"]: o for o in placed}
+        for email in emails:
+            number = re.search(r"O-\d{8}", email["subject"])
+            if number and number.group(0) in by_number:
+                to_email.append((datetime.fromisoformat(email["created_at"])
+                                 - datetime.fromisoformat(by_number[number.group(0)]["placed_at"])).total_seconds())
+    return {
+        "orders": orders, "workers": workers, "completed": len(latencies), "errors": errors,
+        "elapsed_s": round(elapsed, 2), "orders_per_s": round(len(latencies) / elapsed, 1),
+        "order_to_completed": summary_ms(latencies),
+        "order_to_invoice": summary_ms(to_invoice) if to_invoice else None,
+        "invoices_missing": len(pending),
+        "activation_emails": len(emails),
+        "order_to_email_queued": summary_ms(to_email) if to_email else None,
+    }
+
+
+def main(orders: int = 1000, workers: int = 16) -> dict:
+    stack = start_stack()
+    try:
+        load_catalog(stack.gateway_url, stack.operator_token)
+        before = cpu_seconds(stack)
+        report = asyncio.run(run(stack, orders, workers))
+        after = cpu_seconds(stack)
+        report["cpu_ms_per_order"] = {k: round((after[k] - before.get(k, 0)) * 1000 / max(report["completed"], 1), 1)
+                                      for k in after}
+    finally:
+        stack.stop()
+    c = report["order_to_completed"]
+    lines = [f"# Order flow ({orders} orders of 2 items, {workers} concurrent clients, through the gateway)", "",
+             "| figure | value | target |", "|---|---|---|",
+             f"| orders/s (cart items + checkout, completed) | {report['orders_per_s']} | ≥ 100 |",
+             f"| order → completed p50 / p99 ms | {c['p50_ms']} / {c['p99_ms']} | p99 ≤ 1000 |"]
+    if report["order_to_invoice"]:
+        i = report["order_to_invoice"]
+        lines.append(f"| order → invoice p50 / p99 ms | {i['p50_ms']} / {i['p99_ms']} | |")
+    if report["order_to_email_queued"]:
+        e = report["order_to_email_queued"]
+        lines.append(f"| order → activation email queued p50 / p99 ms | {e['p50_ms']} / {e['p99_ms']} | |")
+    lines.append(f"| invoices missing after 120 s | {report['invoices_missing']} | 0 |")
+    lines.append(f"| activation emails | {report['activation_emails']} | {report['completed']} |")
+    lines.append(f"| errors | {report['errors']} | 0 |")
+    lines += ["", "CPU per order (ms), by process: " + ", ".join(f"{k} {v}" for k, v in report["cpu_ms_per_order"].items())]
+    path = write_report("order_flow", report, "\n".join(lines) + "\n")
+    print(path.read_text())
+    return report
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))
