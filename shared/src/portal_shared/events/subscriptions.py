@@ -89,7 +89,13 @@ class SubscriptionCreated(Event):
 
 
 class SubscriptionChanged(Event):
-    """SUB-15: any change of a subscription's state, with the new state."""
+    """SUB-15: any change of a subscription's state, with the new state and what billing needs.
+
+    `change` names it: quantity_increased (SUB-2: `charge` is the prorated amount to the term end, billed
+    on the subscription's next invoice), quantity_reduced (SUB-3: `refund` is the prorated unused part, as a
+    credit note), cancelled (SUB-8: `refund`), suspended, resumed, expired, upgraded, auto_renew_changed,
+    billing_frequency_changed, term_changed, trial_converted, transferred.
+    """
 
     TYPE = "subscription.changed"
     VERSION = 1
@@ -97,6 +103,28 @@ class SubscriptionChanged(Event):
 
     change: str
     subscription: SubscriptionSnapshot
+    quantity_delta: int = 0
+    unit_price: Money | None = None
+    charge: Money | None = None
+    refund: Money | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+class SubscriptionRenewed(Event):
+    """SUB-9: a new term began with the scheduled changes applied; billing issues the renewal invoice."""
+
+    TYPE = "subscription.renewed"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    subscription: SubscriptionSnapshot
+    previous_term_end: date
+    quantity: int
+    unit_price: Money
+    amount: Money
+    period_start: date
+    period_end: date
 
 
 class LicenseInfo(BaseModel):
