@@ -17,12 +17,13 @@ from portal_shared.api.catalog import (
     NewCustomerOrder,
     QuoteCreate,
 )
+from portal_shared.api.subscriptions import LicenseAssignment, ScheduledChange, SubscriptionUpdate
 from portal_shared.http import CurrentTenant
 from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.runtime import UoW
 
 from portal_subscriptions.adapters import documents
-from portal_subscriptions.service import carts, catalog, orders, quotes
+from portal_subscriptions.service import carts, catalog, licenses, lifecycle, orders, quotes
 
 router = APIRouter()
 
@@ -176,3 +177,85 @@ async def resend_licenses(number: str, tenant: CurrentTenant, uow: UoW) -> dict[
 @router.post("/v1/orders/{number}/renew", status_code=201)
 async def renew_order(number: str, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
     return await orders.renew_order(uow, tenant, number)
+
+
+@router.get("/v1/customers/{customer_id}/subscriptions")
+async def customer_subscriptions(customer_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.list_for_customer(uow, tenant, customer_id)
+
+
+@router.get("/v1/subscriptions/{subscription_id}")
+async def get_subscription(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.get_subscription(uow, tenant, subscription_id)
+
+
+@router.patch("/v1/subscriptions/{subscription_id}")
+async def update_subscription(
+    subscription_id: uuid.UUID, body: SubscriptionUpdate, tenant: CurrentTenant, uow: UoW
+) -> dict[str, Any]:
+    return await lifecycle.update_subscription(uow, tenant, subscription_id, body)
+
+
+@router.get("/v1/subscriptions/{subscription_id}/reducible-seats")
+async def reducible_seats(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.reducible(uow, tenant, subscription_id)
+
+
+@router.get("/v1/subscriptions/{subscription_id}/scheduled-changes")
+async def get_scheduled_changes(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.get_scheduled(uow, tenant, subscription_id)
+
+
+@router.put("/v1/subscriptions/{subscription_id}/scheduled-changes")
+async def put_scheduled_changes(
+    subscription_id: uuid.UUID, body: ScheduledChange, tenant: CurrentTenant, uow: UoW
+) -> dict[str, Any]:
+    return await lifecycle.put_scheduled(uow, tenant, subscription_id, body)
+
+
+@router.delete("/v1/subscriptions/{subscription_id}/scheduled-changes", status_code=204)
+async def delete_scheduled_changes(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> Response:
+    await lifecycle.delete_scheduled(uow, tenant, subscription_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/suspend")
+async def suspend(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.suspend(uow, tenant, subscription_id)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/resume")
+async def resume(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.resume(uow, tenant, subscription_id)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/cancel")
+async def cancel(subscription_id: uuid.UUID, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await lifecycle.cancel(uow, tenant, subscription_id)
+
+
+@router.get("/v1/licenses")
+async def search_licenses(
+    tenant: CurrentTenant,
+    uow: UoW,
+    license_id: Annotated[str | None, Query(max_length=12)] = None,
+    key: Annotated[str | None, Query(max_length=29)] = None,
+    user_email: Annotated[str | None, Query(max_length=320)] = None,
+    domain: Annotated[str | None, Query(max_length=253)] = None,
+    order_number: Annotated[str | None, Query(max_length=20)] = None,
+    po_number: Annotated[str | None, Query(max_length=60)] = None,
+    pack_number: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    return await licenses.search(uow, tenant, license_id=license_id, key=key, user_email=user_email, domain=domain,
+                                 order_number=order_number, po_number=po_number, pack_number=pack_number, limit=limit)
+
+
+@router.put("/v1/licenses/{license_id}/assignee")
+async def assign_license(license_id: str, body: LicenseAssignment, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await licenses.assign(uow, tenant, license_id, str(body.email) if body.email else None)
+
+
+@router.get("/v1/packs/{number}")
+async def get_pack(number: str, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await licenses.pack(uow, tenant, number)

@@ -197,3 +197,16 @@ class CustomerRequested(Event):
     contact_name: str
     contact_email: str
     locale: str | None = None
+
+
+class SubscriptionReminder(Event):
+    """SUB-9, SUB-10: a renewal reminder 45 days before the term end, "ready for renewal" 30 days before,
+    and "trial ending" 7 days before a trial ends; each once per term."""
+
+    TYPE = "subscription.reminder"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    kind: Literal["renewal_reminder", "ready_for_renewal", "trial_ending"]
+    subscription: SubscriptionSnapshot
+    days_left: int

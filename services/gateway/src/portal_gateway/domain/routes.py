@@ -20,6 +20,7 @@ from portal_shared.api.catalog import (
     NewCustomerOrder,
     QuoteCreate,
 )
+from portal_shared.api.subscriptions import LicenseAssignment, ScheduledChange, SubscriptionUpdate
 from portal_shared.api.customers import (
     CustomerCreate,
     InvitationAcceptance,
@@ -55,6 +56,7 @@ SR, CW, B = Capability.SUPPORT_READ, Capability.COMMERCE_WRITE, Capability.BILLI
 _ITEM = {**_CUSTOMER, "item_id": uuid.UUID}
 _QUOTE = {"number": str}
 _RANGE = {"from": str, "to": str}
+_SUB = {"subscription_id": uuid.UUID}
 
 ROUTES: tuple[Route, ...] = (
     # Customers and relationships (CUS-*)
@@ -132,6 +134,30 @@ ROUTES: tuple[Route, ...] = (
           path_types=_QUOTE, status_code=202),
     Route("POST", "/v1/orders/{number}/renew", "subscriptions", CW, "A renewal cart from the order's licenses (COM-6)",
           path_types=_QUOTE, status_code=201),
+    # Subscriptions and licenses (SUB-*)
+    Route("GET", "/v1/customers/{customer_id}/subscriptions", "subscriptions", SR, "A customer's subscriptions (SUB-1)",
+          path_types=_CUSTOMER),
+    Route("GET", "/v1/subscriptions/{subscription_id}", "subscriptions", SR, "A subscription", path_types=_SUB),
+    Route("PATCH", "/v1/subscriptions/{subscription_id}", "subscriptions", CW,
+          "Quantity, auto-renew, billing frequency, term (SUB-2, SUB-3, SUB-6)", body=SubscriptionUpdate, path_types=_SUB),
+    Route("GET", "/v1/subscriptions/{subscription_id}/reducible-seats", "subscriptions", SR,
+          "Seats that can still be reduced, and until when (SUB-3)", path_types=_SUB),
+    Route("GET", "/v1/subscriptions/{subscription_id}/scheduled-changes", "subscriptions", SR,
+          "Changes scheduled for the renewal (SUB-5)", path_types=_SUB),
+    Route("PUT", "/v1/subscriptions/{subscription_id}/scheduled-changes", "subscriptions", CW,
+          "Schedule changes for the renewal (SUB-5)", body=ScheduledChange, path_types=_SUB),
+    Route("DELETE", "/v1/subscriptions/{subscription_id}/scheduled-changes", "subscriptions", CW,
+          "Remove the scheduled changes (SUB-5)", path_types=_SUB, status_code=204),
+    Route("POST", "/v1/subscriptions/{subscription_id}/suspend", "subscriptions", CW, "Suspend (SUB-7)", path_types=_SUB),
+    Route("POST", "/v1/subscriptions/{subscription_id}/resume", "subscriptions", CW, "Resume (SUB-7)", path_types=_SUB),
+    Route("POST", "/v1/subscriptions/{subscription_id}/cancel", "subscriptions", CW,
+          "Cancel within the window, with a prorated refund (SUB-8)", path_types=_SUB),
+    Route("GET", "/v1/licenses", "subscriptions", SR, "Find licenses (SUB-12)",
+          query={"license_id": str, "key": str, "user_email": str, "domain": str, "order_number": str, "po_number": str,
+                 "pack_number": str, "limit": int}),
+    Route("PUT", "/v1/licenses/{license_id}/assignee", "subscriptions", CW, "Assign a license to a user (SUB-12)",
+          body=LicenseAssignment, path_types={"license_id": str}),
+    Route("GET", "/v1/packs/{number}", "subscriptions", SR, "A subscription pack (SUB-13)", path_types=_QUOTE),
     # Billing (BIL-*)
     Route("GET", "/v1/invoices", "billing", B, "Search invoices (BIL-7)",
           query={"number": str, "customer_id": uuid.UUID, "order_number": str, "status": str, "customer_name": str,

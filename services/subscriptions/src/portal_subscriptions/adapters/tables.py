@@ -187,6 +187,20 @@ subscriptions = Table(
     Column("reseller_id", UUID(as_uuid=True)),
     Column("pack_number", String(20)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("term_started_at", DateTime(timezone=True), nullable=False),
+    Column("reminded_for_term_end", Date),
+    Column("ready_for_term_end", Date),
+)
+
+scheduled_changes = Table(
+    "scheduled_changes",
+    metadata,
+    Column("subscription_id", UUID(as_uuid=True), ForeignKey("subscriptions.id"), primary_key=True),
+    Column("offer_id", String(64)),
+    Column("quantity", Integer),
+    Column("term", String(3)),
+    Column("billing_frequency", String(10)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 seat_batches = Table(

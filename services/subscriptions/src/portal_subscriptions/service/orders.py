@@ -159,7 +159,7 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscriptio
             term_end=date.fromisoformat(line["end_date"]), auto_renew=True,
             perpetual_fallback=line["perpetual_fallback"], order_id=order.id,
             base_subscription_id=uuid.UUID(str(base_id)) if base_id else None,
-            reseller_id=order.reseller_id, pack_number=order.pack_number, created_at=now,
+            reseller_id=order.reseller_id, pack_number=order.pack_number, created_at=now, term_started_at=now,
         )
         await uow.session.execute(insert(subscriptions).values(**values))
         base_by_offer.setdefault(line["offer_id"], subscription_id)
