@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal_stack.testing import Gateway, PartnerClient
+from portal_stack.testing import EventTap, Gateway, PartnerClient
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +16,7 @@ def other_partner(gateway: Gateway) -> PartnerClient:
 
 
 @pytest.fixture(scope="session")
-def tap(stack) -> "EventTap":
-    from portal_stack.testing import EventTap
-
+def tap(stack) -> EventTap:
     return EventTap(stack.infra.kafka_bootstrap, stack.topic_prefix)
 
 

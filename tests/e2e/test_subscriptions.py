@@ -132,8 +132,13 @@ def test_sub9_without_auto_renew_it_expires_and_reminders_go_out_45_days_before(
     reminder = tap.wait_for(SUBSCRIPTIONS, "subscription.reminder",
                             lambda p: p["subscription"]["subscription_id"] == renewing["id"] and p["kind"] == "renewal_reminder")
     assert reminder["payload"]["days_left"] == 45
-    assert not [e for e in tap.events(SUBSCRIPTIONS, "subscription.reminder")
-                if e["payload"]["subscription"]["subscription_id"] == ending["id"]]
+    tap.wait_for(SUBSCRIPTIONS, "subscription.reminder",
+                 lambda p: p["subscription"]["subscription_id"] == ending["id"] and p["kind"] == "renewal_reminder")
+    assert len([e for e in tap.events(SUBSCRIPTIONS, "subscription.reminder")
+                if e["payload"]["subscription"]["subscription_id"] == renewing["id"]]) == 1
+    eventually(lambda: seller.get("/v1/notifications", params={"template": "renewal_reminder",
+                                                              "customer_id": renewing["customer_id"]}).json()["items"],
+               what="renewal reminder email")
     gateway.move_clock(advance="P46D")
     assert seller.get(f"/v1/subscriptions/{ending['id']}").json()["status"] == "expired"
     assert seller.get(f"/v1/subscriptions/{renewing['id']}").json()["term_start"] == renewing["term_end"]
@@ -192,3 +197,67 @@ def test_sub12_sub13_licenses_found_assigned_and_grouped_in_packs(gateway, selle
     assert other_partner.get("/v1/licenses", params={"license_id": first["license_id"]}).json()["items"] == []
     _problem(other_partner.get(f"/v1/subscriptions/{subscription['id']}"), 404)
     _problem(other_partner.http.patch(f"/v1/subscriptions/{subscription['id']}", json={"quantity": 5}), 404)
+
+
+def test_sub4_full_upgrade_keeps_the_subscription_and_refused_paths_say_why(gateway, seller, tap):
+    subscription = _buy(seller, offer_id="atlas-business-basic", quantity=4)
+    _problem(seller.post(f"/v1/subscriptions/{subscription['id']}/upgrade",
+                         json={"target_offer_id": "forge-ide", "quantity": 4}), 409, "cat-4")
+    upgraded = seller.post(f"/v1/subscriptions/{subscription['id']}/upgrade",
+                           json={"target_offer_id": "atlas-business-premium", "quantity": 4})
+    assert upgraded.status_code == 200, upgraded.text
+    assert (upgraded.json()["id"], upgraded.json()["offer_id"], upgraded.json()["quantity"]) == (
+        subscription["id"], "atlas-business-premium", 4)
+    _problem(seller.post(f"/v1/subscriptions/{subscription['id']}/upgrade",
+                         json={"target_offer_id": "atlas-business-basic", "quantity": 4}), 409, "cat-4")
+    event = tap.wait_for(SUBSCRIPTIONS, "subscription.changed",
+                         lambda p: p["subscription"]["subscription_id"] == subscription["id"] and p["change"] == "upgraded")
+    assert Decimal(event["payload"]["charge"]["amount"]) > Decimal(event["payload"]["refund"]["amount"]) > 0
+    seller.post(f"/v1/subscriptions/{subscription['id']}/suspend")
+    _problem(seller.post(f"/v1/subscriptions/{subscription['id']}/upgrade",
+                         json={"target_offer_id": "atlas-business-premium", "quantity": 1}), 409, "sub-4")
+
+
+def test_sub4_partial_upgrade_is_coterminous_and_into_existing_adds_seats(seller):
+    customer = seller.post("/v1/customers", json=customer_body()).json()
+    eventually(lambda: seller.get(f"/v1/customers/{customer['id']}/cart").status_code == 200)
+    for offer, quantity in (("atlas-business-basic", 10), ("atlas-business-premium", 2)):
+        seller.post(f"/v1/customers/{customer['id']}/cart/items",
+                    json={"offer_id": offer, "quantity": quantity, "term": "P1Y", "billing_frequency": "annual"})
+    seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": {"method": "card"}})
+    subs = {s["offer_id"]: s for s in seller.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]}
+    basic = subs["atlas-business-basic"]
+    partial = seller.post(f"/v1/subscriptions/{basic['id']}/upgrade",
+                          json={"target_offer_id": "atlas-business-standard", "quantity": 3}).json()
+    assert partial["id"] != basic["id"] and partial["quantity"] == 3 and partial["term_end"] == basic["term_end"]
+    into = seller.post(f"/v1/subscriptions/{basic['id']}/upgrade",
+                       json={"target_subscription_id": subs["atlas-business-premium"]["id"], "quantity": 2}).json()
+    assert into["id"] == subs["atlas-business-premium"]["id"] and into["quantity"] == 4
+    assert seller.get(f"/v1/subscriptions/{basic['id']}").json()["quantity"] == 5
+    _problem(seller.post(f"/v1/subscriptions/{basic['id']}/upgrade",
+                         json={"target_offer_id": "atlas-business-standard", "quantity": 6}), 422, "sub-4")
+
+
+def test_sub10_trial_converted_mid_term_needs_25_seats(seller):
+    trial = _buy(seller, offer_id="forge-ide-trial", quantity=25, term="P1M", frequency="monthly")
+    _problem(seller.post(f"/v1/subscriptions/{trial['id']}/convert-trial", json={"quantity": 10}), 422, "sub-10")
+    converted = seller.post(f"/v1/subscriptions/{trial['id']}/convert-trial", json={"quantity": 30}).json()
+    assert (converted["status"], converted["offer_id"], converted["quantity"], converted["term"]) == (
+        "active", "forge-ide", 30, "P1Y")
+    assert len(seller.get("/v1/licenses", params={"pack_number": trial["pack_number"]}).json()["items"]) == 30
+    _problem(seller.post(f"/v1/subscriptions/{trial['id']}/convert-trial", json={"quantity": 30}), 409, "sub-10")
+
+
+def test_sub14_renew_or_downgrade_picked_licenses_into_the_cart(seller):
+    bundle = _buy(seller, offer_id="all-products-pack", quantity=3)
+    licenses = seller.get("/v1/licenses", params={"pack_number": bundle["pack_number"]}).json()["items"]
+    picked = [l["license_id"] for l in licenses[:2]]
+    downgraded = seller.post("/v1/licenses/renew", json={"license_ids": picked, "action": "downgrade"})
+    assert downgraded.status_code == 201, downgraded.text
+    assert sorted((i["offer_id"], i["quantity"]) for i in downgraded.json()["items"]) == [("forge-db", 2), ("forge-ide", 2)]
+    single = _buy(seller, offer_id="forge-db", quantity=1)
+    single_license = seller.get("/v1/licenses", params={"pack_number": single["pack_number"]}).json()["items"][0]
+    _problem(seller.post("/v1/licenses/renew", json={"license_ids": [single_license["license_id"]], "action": "downgrade"}),
+             409, "cat-4")
+    renewed = seller.post("/v1/licenses/renew", json={"license_ids": [single_license["license_id"]], "action": "renew"}).json()
+    assert [(i["offer_id"], i["quantity"]) for i in renewed["items"]] == [("forge-db", 1)]

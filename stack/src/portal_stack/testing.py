@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -103,10 +104,8 @@ class Gateway:
     def move_clock(self, **body: str) -> httpx.Response:
         return self.http.put("/v1/test/clock", headers=self.operator, json=body)
 
-    def now(self) -> "datetime":
+    def now(self) -> datetime:
         """The installation's clock (test mode), read by a zero move."""
-        from datetime import datetime
-
         moved = self.move_clock(advance="PT0S")
         assert moved.status_code == 200, moved.text
         return datetime.fromisoformat(moved.json()["now"])

@@ -3,8 +3,8 @@
 from portal_shared.consumer import EventConsumer, PoisonMessage
 from portal_shared.db import UnitOfWork
 from portal_shared.events import Envelope
-from portal_shared.events.customers import CustomerCreated, PartnerRegistered
-from portal_shared.events.subscriptions import OrderPlaced
+from portal_shared.events.customers import CustomerCreated, CustomerTransferred, PartnerRegistered
+from portal_shared.events.subscriptions import OrderPlaced, SubscriptionChanged, SubscriptionRenewed
 
 from portal_billing.domain.invoice import InvoiceRefused
 from portal_billing.service import invoices, read_model
@@ -22,10 +22,34 @@ async def on_customer_created(uow: UnitOfWork, envelope: Envelope, event: Custom
     await read_model.record_customer(uow, event)
 
 
+@consumer.handles(CustomerTransferred)
+async def on_customer_transferred(uow: UnitOfWork, envelope: Envelope, event: CustomerTransferred) -> None:
+    """CUS-7: future invoices go to the new partner; issued ones stay with the partner that issued them."""
+    await read_model.record_transfer(uow, event)
+
+
 @consumer.handles(OrderPlaced)
 async def on_order_placed(uow: UnitOfWork, envelope: Envelope, event: OrderPlaced) -> None:
     """BIL-1: one invoice per order; an order that cannot be invoiced as it is goes to the DLQ at once."""
     try:
         await invoices.issue_invoice_for_order(uow, event, consumer.settings.payment_terms)
+    except InvoiceRefused as refused:
+        raise PoisonMessage(str(refused)) from refused
+
+
+@consumer.handles(SubscriptionRenewed)
+async def on_subscription_renewed(uow: UnitOfWork, envelope: Envelope, event: SubscriptionRenewed) -> None:
+    """BIL-1/SUB-9: one invoice per renewal."""
+    try:
+        await invoices.issue_renewal_invoice(uow, envelope, event, consumer.settings.payment_terms)
+    except InvoiceRefused as refused:
+        raise PoisonMessage(str(refused)) from refused
+
+
+@consumer.handles(SubscriptionChanged)
+async def on_subscription_changed(uow: UnitOfWork, envelope: Envelope, event: SubscriptionChanged) -> None:
+    """BIL-3/SUB-2: a refund gives a credit note, a charge an invoice; other changes bill nothing."""
+    try:
+        await invoices.record_subscription_change(uow, envelope, event, consumer.settings.payment_terms)
     except InvoiceRefused as refused:
         raise PoisonMessage(str(refused)) from refused

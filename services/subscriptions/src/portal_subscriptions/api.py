@@ -17,13 +17,20 @@ from portal_shared.api.catalog import (
     NewCustomerOrder,
     QuoteCreate,
 )
-from portal_shared.api.subscriptions import LicenseAssignment, ScheduledChange, SubscriptionUpdate
+from portal_shared.api.subscriptions import (
+    LicenseAssignment,
+    LicenseRenewal,
+    ScheduledChange,
+    SubscriptionUpdate,
+    TrialConversion,
+    Upgrade,
+)
 from portal_shared.http import CurrentTenant
 from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.runtime import UoW
 
 from portal_subscriptions.adapters import documents
-from portal_subscriptions.service import carts, catalog, licenses, lifecycle, orders, quotes
+from portal_subscriptions.service import carts, catalog, licenses, lifecycle, orders, quotes, upgrades
 
 router = APIRouter()
 
@@ -259,3 +266,18 @@ async def assign_license(license_id: str, body: LicenseAssignment, tenant: Curre
 @router.get("/v1/packs/{number}")
 async def get_pack(number: str, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
     return await licenses.pack(uow, tenant, number)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/upgrade")
+async def upgrade(subscription_id: uuid.UUID, body: Upgrade, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await upgrades.upgrade(uow, tenant, subscription_id, body)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/convert-trial")
+async def convert_trial(subscription_id: uuid.UUID, body: TrialConversion, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await upgrades.convert_trial(uow, tenant, subscription_id, body)
+
+
+@router.post("/v1/licenses/renew", status_code=201)
+async def renew_licenses(body: LicenseRenewal, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
+    return await licenses.renew_licenses(uow, tenant, body)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from portal_shared.events.subscriptions import BillingFrequency, Term
@@ -45,3 +48,42 @@ class LicenseAssignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr | None = Field(description="null unassigns the license")
+
+
+class Upgrade(BaseModel):
+    """SUB-4: to an offer on the upgrade path (a new or the same subscription), or into an existing subscription."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_offer_id: str | None = Field(default=None, max_length=64)
+    target_subscription_id: uuid.UUID | None = None
+    quantity: int = Field(ge=1, le=100000)
+    term: Term | None = None
+    billing_frequency: BillingFrequency | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Upgrade:
+        if (self.target_offer_id is None) == (self.target_subscription_id is None):
+            raise ValueError("give exactly one of target_offer_id or target_subscription_id")
+        return self
+
+
+class TrialConversion(BaseModel):
+    """SUB-10: at least 25 seats, now (new or existing subscription) or scheduled for the trial's end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(ge=1, le=100000)
+    target_subscription_id: uuid.UUID | None = None
+    term: Term = "P1Y"
+    billing_frequency: BillingFrequency = "monthly"
+    scheduled: bool = False
+
+
+class LicenseRenewal(BaseModel):
+    """SUB-14: picked licenses go into the cart, renewed as they are or (bundles) as their single products."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    license_ids: list[str] = Field(min_length=1, max_length=1000)
+    action: Literal["renew", "downgrade"]

@@ -59,12 +59,16 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class Invoice:
-    """An invoice to issue: everything but its number and id, which storage assigns."""
+    """An invoice to issue: everything but its number and id, which storage assigns.
+
+    `source_key` identifies what it bills when that is not an order (a renewal
+    term, a subscription change), so that the same renewal is never invoiced twice.
+    """
 
     partner_id: uuid.UUID
     customer_id: uuid.UUID
-    order_id: uuid.UUID
-    order_number: str
+    order_id: uuid.UUID | None
+    order_number: str | None
     po_number: str | None
     currency: str
     payment_type: PaymentType
@@ -72,6 +76,8 @@ class Invoice:
     issue_date: date
     due_date: date
     lines: tuple[InvoiceLine, ...]
+    subscription_id: uuid.UUID | None = None
+    source_key: str | None = None
 
     @property
     def total(self) -> Decimal:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import uuid
+
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWork
-from portal_shared.events.customers import CustomerCreated, PartnerRegistered
+from portal_shared.events.customers import CustomerCreated, CustomerTransferred, PartnerRegistered
 
-from portal_billing.adapters.tables import customers, invoices, partners
+from portal_billing.adapters.tables import credit_notes, customers, invoices, partners
 
 
 async def record_partner(uow: UnitOfWork, event: PartnerRegistered) -> None:
@@ -38,3 +40,35 @@ async def record_customer(uow: UnitOfWork, event: CustomerCreated) -> None:
         .where(invoices.c.customer_id == event.customer_id, invoices.c.customer_number.is_(None))
         .values(customer_number=event.number, customer_name=event.name, customer_email=event.contact.email)
     )
+    await uow.session.execute(
+        update(credit_notes)
+        .where(credit_notes.c.customer_id == event.customer_id, credit_notes.c.customer_number.is_(None))
+        .values(customer_number=event.number, customer_name=event.name, customer_email=event.contact.email)
+    )
+
+
+async def record_transfer(uow: UnitOfWork, event: CustomerTransferred) -> None:
+    """CUS-7: the customer belongs to the new partner from now on; issued invoices keep the partner that issued them."""
+    await uow.session.execute(
+        update(customers).where(customers.c.id == event.customer_id).values(partner_id=event.to_partner_id)
+    )
+
+
+async def current_partner(uow: UnitOfWork, customer_id: uuid.UUID, fallback: uuid.UUID) -> uuid.UUID:
+    """The partner the customer belongs to now (after any reseller change), else the one the event names."""
+    partner_id = await uow.session.scalar(select(customers.c.partner_id).where(customers.c.id == customer_id))
+    return partner_id or fallback
+
+
+async def customer_snapshot(uow: UnitOfWork, customer_id: uuid.UUID) -> dict[str, str | None]:
+    """The customer's number, name and email as documents keep them (None until its event arrives)."""
+    row = (
+        await uow.session.execute(
+            select(customers.c.number, customers.c.name, customers.c.email).where(customers.c.id == customer_id)
+        )
+    ).first()
+    return {
+        "customer_number": row.number if row else None,
+        "customer_name": row.name if row else None,
+        "customer_email": row.email if row else None,
+    }

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from portal_shared.api.billing import PaymentCreate, PaymentMethodCreate
 from portal_shared.api.catalog import (
     CartItemCreate,
     CartItemUpdate,
@@ -20,7 +21,15 @@ from portal_shared.api.catalog import (
     NewCustomerOrder,
     QuoteCreate,
 )
-from portal_shared.api.subscriptions import LicenseAssignment, ScheduledChange, SubscriptionUpdate
+from portal_shared.api.notifications import WebhookCreate
+from portal_shared.api.subscriptions import (
+    LicenseAssignment,
+    LicenseRenewal,
+    ScheduledChange,
+    SubscriptionUpdate,
+    TrialConversion,
+    Upgrade,
+)
 from portal_shared.api.customers import (
     CustomerCreate,
     InvitationAcceptance,
@@ -57,6 +66,8 @@ _ITEM = {**_CUSTOMER, "item_id": uuid.UUID}
 _QUOTE = {"number": str}
 _RANGE = {"from": str, "to": str}
 _SUB = {"subscription_id": uuid.UUID}
+_HOOK = {"webhook_id": uuid.UUID}
+A = Capability.ADMINISTRATION
 
 ROUTES: tuple[Route, ...] = (
     # Customers and relationships (CUS-*)
@@ -152,6 +163,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/subscriptions/{subscription_id}/resume", "subscriptions", CW, "Resume (SUB-7)", path_types=_SUB),
     Route("POST", "/v1/subscriptions/{subscription_id}/cancel", "subscriptions", CW,
           "Cancel within the window, with a prorated refund (SUB-8)", path_types=_SUB),
+    Route("POST", "/v1/subscriptions/{subscription_id}/upgrade", "subscriptions", CW,
+          "Upgrade all or some seats, or into an existing subscription (SUB-4)", body=Upgrade, path_types=_SUB),
+    Route("POST", "/v1/subscriptions/{subscription_id}/convert-trial", "subscriptions", CW,
+          "Convert a trial now or at its end (SUB-10)", body=TrialConversion, path_types=_SUB),
+    Route("POST", "/v1/licenses/renew", "subscriptions", CW,
+          "Renew picked licenses, or downgrade a bundle, into the cart (SUB-14)", body=LicenseRenewal, status_code=201),
     Route("GET", "/v1/licenses", "subscriptions", SR, "Find licenses (SUB-12)",
           query={"license_id": str, "key": str, "user_email": str, "domain": str, "order_number": str, "po_number": str,
                  "pack_number": str, "limit": int}),
@@ -163,7 +180,36 @@ ROUTES: tuple[Route, ...] = (
           query={"number": str, "customer_id": uuid.UUID, "order_number": str, "status": str, "customer_name": str,
                  "customer_email": str, "overdue": bool, **_RANGE, **_PAGE}),
     Route("GET", "/v1/invoices/{number}", "billing", B, "An invoice with its lines (BIL-1)", path_types=_QUOTE),
+    Route("GET", "/v1/invoices/{number}/pdf", "billing", B, "An invoice as PDF (BIL-7)", path_types=_QUOTE, stream=True),
+    Route("POST", "/v1/invoices/{number}/payments", "billing", B, "Record a payment (BIL-5)", body=PaymentCreate,
+          path_types=_QUOTE, status_code=201),
+    Route("GET", "/v1/credit-notes", "billing", B, "Credit notes (BIL-3)",
+          query={"number": str, "customer_id": uuid.UUID, "customer_name": str, "customer_email": str, "status": str,
+                 **_RANGE, **_PAGE}),
+    Route("GET", "/v1/credit-notes/{number}", "billing", B, "A credit note (BIL-3)", path_types=_QUOTE),
+    Route("POST", "/v1/credit-notes/{number}/refund", "billing", B, "Refund a credit note's open credit (BIL-3)",
+          path_types=_QUOTE),
+    Route("POST", "/v1/payment-methods", "billing", B, "Add a payment method (BIL-4)", body=PaymentMethodCreate,
+          status_code=201),
+    Route("GET", "/v1/payment-methods", "billing", B, "Payment methods (BIL-4)"),
+    Route("DELETE", "/v1/payment-methods/{method_id}", "billing", B, "Delete a payment method (BIL-4)",
+          path_types={"method_id": uuid.UUID}, status_code=204),
+    Route("GET", "/v1/reconciliation.csv", "billing", B, "Reconciliation export of a period (BIL-7)", query=_RANGE,
+          stream=True),
     # Notifications (NOT-*)
     Route("GET", "/v1/notifications", "notifications", Capability.SUPPORT_READ, "Emails sent to the partner's customers",
           query={"to": str, "template": str, "status": str, "customer_id": uuid.UUID, **_PAGE}),
+    Route("GET", "/v1/webhooks/event-types", "notifications", A, "Event types a webhook can receive, with their schemas"),
+    Route("POST", "/v1/webhooks", "notifications", A, "Register a webhook; its signing secret is shown once (NOT-4)",
+          body=WebhookCreate, status_code=201),
+    Route("GET", "/v1/webhooks", "notifications", A, "The partner's webhooks"),
+    Route("GET", "/v1/webhooks/{webhook_id}", "notifications", A, "A webhook", path_types=_HOOK),
+    Route("DELETE", "/v1/webhooks/{webhook_id}", "notifications", A, "Delete a webhook", path_types=_HOOK,
+          status_code=204),
+    Route("POST", "/v1/webhooks/{webhook_id}/enable", "notifications", A, "Enable a disabled webhook again",
+          path_types=_HOOK),
+    Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "notifications", A, "Delivery log (NOT-4)", path_types=_HOOK,
+          query={"status": str, "event_type": str, **_PAGE}),
+    Route("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "notifications", A,
+          "Send a delivery again (NOT-4)", path_types={**_HOOK, "delivery_id": uuid.UUID}, status_code=202),
 )

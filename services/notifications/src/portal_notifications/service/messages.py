@@ -1,4 +1,8 @@
-"""The message log: each message is written once, in the transaction of the event that made it (NOT-3)."""
+"""The message log: each message is written once, in the transaction of the event that made it (NOT-3).
+
+The row holds the rendered subject, text and HTML, so what is listed is what
+is sent, and a retry sends the same bytes with the same Message-ID.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from portal_shared.http import Tenant
 from portal_shared.pagination import decode_cursor, page
 
 from portal_notifications.adapters.tables import messages
-from portal_notifications.domain.messages import OutgoingMessage
+from portal_notifications.domain.messages import MessageDraft
+from portal_notifications.rendering import render
 
 
 def message_id_for(event_id: uuid.UUID, template: str, recipient: str | None = None) -> str:
@@ -34,7 +39,7 @@ def message_id_for(event_id: uuid.UUID, template: str, recipient: str | None = N
 
 async def queue_message(
     uow: UnitOfWork,
-    message: OutgoingMessage,
+    draft: MessageDraft,
     *,
     event_id: uuid.UUID,
     partner_id: uuid.UUID,
@@ -44,6 +49,8 @@ async def queue_message(
 
     The unique Message-ID makes a second write of the same message a no-op.
     """
+    message = render(draft)
+    now = uow.clock.now()
     await uow.session.execute(
         insert(messages)
         .values(
@@ -56,13 +63,19 @@ async def queue_message(
             to_email=message.to,
             subject=message.subject,
             body_text=message.body_text,
+            body_html=message.body_html,
             message_id=message_id_for(event_id, message.template, message.to if message.per_recipient else None),
             status="queued",
             attempts=0,
-            created_at=uow.clock.now(),
+            created_at=now,
+            next_attempt_at=now,
         )
         .on_conflict_do_nothing(index_elements=["message_id"])
     )
+
+
+# The listing leaves the bodies out: they can be large, and a reseller change code (CUS-7) is in the body only.
+_LISTED = [c for c in messages.c if c.name not in ("body_text", "body_html")]
 
 
 def _view(row: Any) -> dict[str, Any]:
@@ -79,6 +92,7 @@ def _view(row: Any) -> dict[str, Any]:
         "customer_id": str(row.customer_id) if row.customer_id else None,
         "event_id": str(row.event_id),
         "created_at": row.created_at.isoformat(),
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at and row.status == "queued" else None,
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
 
@@ -94,7 +108,7 @@ async def list_messages(
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    query = select(messages).where(messages.c.partner_id == tenant.partner_id)
+    query = select(*_LISTED).where(messages.c.partner_id == tenant.partner_id)
     if to:
         query = query.where(messages.c.to_email == to)
     if template:

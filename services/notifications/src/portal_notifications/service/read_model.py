@@ -80,11 +80,15 @@ async def forget_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
 async def customer_contact(uow: UnitOfWork, customer_id: uuid.UUID) -> CustomerContact:
     row = (
         await uow.session.execute(
-            select(customers.c.contact_name, customers.c.contact_email, customers.c.locale).where(
-                customers.c.id == customer_id
-            )
+            select(
+                customers.c.contact_name, customers.c.contact_email, customers.c.locale, customers.c.name,
+                customers.c.number,
+            ).where(customers.c.id == customer_id)
         )
     ).first()
     if row is None:
         raise UnknownCustomer(customer_id)
-    return CustomerContact(name=row.contact_name, email=row.contact_email, locale=row.locale)
+    return CustomerContact(
+        name=row.contact_name, email=row.contact_email, locale=row.locale, customer_name=row.name,
+        customer_number=row.number,
+    )

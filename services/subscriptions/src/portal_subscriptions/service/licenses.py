@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import uuid
+
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
-from portal_shared.problems import InvalidInput, NotFound
+from portal_shared.api.subscriptions import LicenseRenewal
+from portal_shared.problems import InvalidInput, NotFound, RuleViolation
 
-from portal_subscriptions.adapters.tables import licenses, orders, subscriptions
+from portal_subscriptions.adapters.tables import cart_items, licenses, offers, orders, subscriptions
+from portal_subscriptions.service.carts import get_cart
 from portal_subscriptions.service.lifecycle import subscription_view
 
 
@@ -91,3 +96,38 @@ async def pack(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str) -> d
     if not rows:
         raise NotFound("subscription pack")
     return {"number": number, "customer_id": str(rows[0].customer_id), "subscriptions": [subscription_view(r) for r in rows]}
+
+
+async def renew_licenses(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: LicenseRenewal) -> dict[str, Any]:
+    """SUB-14: the picked licenses' subscriptions go into the cart: renewed as they are, or a bundle as its
+    single products (downgrade); a single product offers only the upgrade to the bundle."""
+    async with uow_factory() as uow:
+        rows = (await uow.session.execute(
+            select(licenses.c.id.label("license_id"), licenses.c.subscription_id, subscriptions.c.customer_id,
+                   subscriptions.c.offer_id, subscriptions.c.offer_name, subscriptions.c.term,
+                   subscriptions.c.billing_frequency)
+            .join(subscriptions, subscriptions.c.id == licenses.c.subscription_id)
+            .where(licenses.c.id.in_([i.upper() for i in body.license_ids]), licenses.c.partner_id == tenant.partner_id)
+        )).all()
+        if len(rows) != len(set(i.upper() for i in body.license_ids)):
+            raise NotFound("license")
+        customers_picked = {row.customer_id for row in rows}
+        if len(customers_picked) != 1:
+            raise InvalidInput("license_ids", "pick licenses of one customer")
+        per_subscription: dict[Any, tuple[Any, int]] = {}
+        for row in rows:
+            _, count = per_subscription.get(row.subscription_id, (row, 0))
+            per_subscription[row.subscription_id] = (row, count + 1)
+        now = uow.clock.now()
+        for sub, count in per_subscription.values():
+            targets = [sub.offer_id]
+            if body.action == "downgrade":
+                targets = list(await uow.session.scalar(select(offers.c.downgrade_targets).where(offers.c.id == sub.offer_id)) or [])
+                if not targets:
+                    raise RuleViolation("CAT-4", f"{sub.offer_name} is a single product: only its upgrade to the bundle is offered")
+            for offer_id in targets:
+                await uow.session.execute(insert(cart_items).values(
+                    id=uuid.uuid4(), customer_id=sub.customer_id, partner_id=tenant.partner_id, offer_id=offer_id,
+                    quantity=count, term=sub.term, billing_frequency=sub.billing_frequency, created_at=now))
+        customer_id = customers_picked.pop()
+    return await get_cart(uow_factory, tenant, customer_id)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
@@ -17,7 +15,7 @@ from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.events.subscriptions import SubscriptionChanged, SubscriptionSnapshot
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.problems import InvalidInput, NotFound, RuleViolation
+from portal_shared.problems import NotFound, RuleViolation
 
 from portal_subscriptions.adapters.tables import (
     licenses,
@@ -321,12 +319,16 @@ async def put_scheduled(
         currency = await _currency(uow, row.partner_id)
         await unit_price(uow, values["offer_id"] or row.offer_id, values["term"] or row.term,
                          values["billing_frequency"] or row.billing_frequency, currency)
-        await uow.session.execute(
-            insert(scheduled_changes).values(subscription_id=row.id, updated_at=uow.clock.now(), **values)
-            .on_conflict_do_update(index_elements=["subscription_id"], set_={**values, "updated_at": uow.clock.now()})
-        )
+        await schedule_values(uow, row.id, values)
         await publish_change(uow, row, "scheduled_changes_updated")
     return await get_scheduled(uow_factory, tenant, subscription_id)
+
+
+async def schedule_values(uow: UnitOfWork, subscription_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await uow.session.execute(
+        insert(scheduled_changes).values(subscription_id=subscription_id, updated_at=uow.clock.now(), **values)
+        .on_conflict_do_update(index_elements=["subscription_id"], set_={**values, "updated_at": uow.clock.now()})
+    )
 
 
 async def delete_scheduled(uow_factory: UnitOfWorkFactory, tenant: Tenant, subscription_id: uuid.UUID) -> None:

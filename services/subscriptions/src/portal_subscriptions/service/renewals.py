@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
@@ -79,19 +79,28 @@ async def _expire(uow: UnitOfWork, row: Any) -> None:
 
 
 async def _convert_trial(uow: UnitOfWork, row: Any) -> Any:
-    """SUB-10: at the trial's end with auto-renew on, the paid offer: annual term, monthly billing."""
+    """SUB-10: at the trial's end with auto-renew on, the paid offer — annual term, monthly billing, unless a
+    conversion was scheduled."""
     target = await uow.session.scalar(select(offers.c.trial_converts_to).where(offers.c.id == row.offer_id))
     name = await uow.session.scalar(select(offers.c.name).where(offers.c.id == target))
+    scheduled = (await uow.session.execute(
+        select(scheduled_changes).where(scheduled_changes.c.subscription_id == row.id))).first()
+    term = (scheduled.term if scheduled and scheduled.term else "P1Y")
+    quantity = (scheduled.quantity if scheduled and scheduled.quantity else row.quantity)
     start = row.term_end
     await uow.session.execute(
         update(subscriptions).where(subscriptions.c.id == row.id).values(
-            offer_id=target, offer_name=name, status="active", term="P1Y", billing_frequency="monthly",
-            term_start=start, term_end=add_months(start, 12), term_started_at=_midnight(start),
+            offer_id=target, offer_name=name, status="active", term=term, quantity=quantity,
+            billing_frequency=(scheduled.billing_frequency if scheduled and scheduled.billing_frequency else "monthly"),
+            term_start=start, term_end=add_months(start, TERM_MONTHS[term]), term_started_at=_midnight(start),
         )
     )
+    await drop_scheduled_changes(uow, row.id)
+    if quantity != row.quantity:
+        await _resize_licenses(uow, row, quantity)
     row = (await uow.session.execute(select(subscriptions).where(subscriptions.c.id == row.id))).one()
     await publish_change(uow, row, "trial_converted")
-    await _new_term_billed(uow, row, previous_term_end=start)
+    await new_term_billed(uow, row, previous_term_end=start)
     return row
 
 
@@ -114,7 +123,7 @@ async def _renew(uow: UnitOfWork, row: Any) -> Any:
     await drop_scheduled_changes(uow, row.id)
     await _resize_licenses(uow, row, quantity)
     row = (await uow.session.execute(select(subscriptions).where(subscriptions.c.id == row.id))).one()
-    await _new_term_billed(uow, row, previous_term_end=start)
+    await new_term_billed(uow, row, previous_term_end=start)
     return row
 
 
@@ -137,7 +146,7 @@ async def _resize_licenses(uow: UnitOfWork, row: Any, quantity: int) -> None:
             for _ in range(quantity - len(active))])
 
 
-async def _new_term_billed(uow: UnitOfWork, row: Any, previous_term_end) -> None:
+async def new_term_billed(uow: UnitOfWork, row: Any, previous_term_end) -> None:
     currency = await uow.session.scalar(select(partners.c.currency).where(partners.c.id == row.partner_id))
     price = await unit_price(uow, row.offer_id, row.term, row.billing_frequency, currency)
     await uow.publish(
@@ -151,7 +160,8 @@ async def _new_term_billed(uow: UnitOfWork, row: Any, previous_term_end) -> None
 
 
 async def send_reminders(uow_factory: UnitOfWorkFactory) -> int:
-    """SUB-9: 45 days before the term end, and 'ready for renewal' 30 days before; trials 7 days before."""
+    """SUB-9: 45 days before the term end, and 'ready for renewal' 30 days before (whether it renews by itself
+    or must be renewed by hand); trials 7 days before their end."""
     sent = 0
     async with uow_factory() as uow:
         today = uow.clock.today()
@@ -166,8 +176,7 @@ async def send_reminders(uow_factory: UnitOfWorkFactory) -> int:
                     select(subscriptions)
                     .where(subscriptions.c.status == status, subscriptions.c.term_end > today,
                            subscriptions.c.term_end <= today + timedelta(days=days),
-                           or_(marker.is_(None), marker != subscriptions.c.term_end),
-                           and_(subscriptions.c.auto_renew) if status == "active" else subscriptions.c.status == status)
+                           or_(marker.is_(None), marker != subscriptions.c.term_end))
                     .limit(1000)
                     .with_for_update(skip_locked=True)
                 )

@@ -1,0 +1,147 @@
+"""SMTP client (NOT-3): builds each multipart email and sends a batch over one connection with aiosmtplib.
+
+The outcome of every message is one of: sent, a transient failure (4xx, the
+connection refused or closed, a timeout: try again later) or a permanent one
+(5xx to the sender, a recipient or the data: retrying cannot help). When the
+connection cannot be (re)opened, every message not yet sent gets that error:
+each was attempted and failed, and the caller schedules its retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any, Protocol
+
+import aiosmtplib
+
+from portal_notifications.settings import SmtpServer
+
+
+class Mail(Protocol):
+    """What the sender needs of a message row."""
+
+    to_email: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    message_id: str
+    language: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    permanent: bool = False
+    error: str | None = None
+
+
+SENT = Outcome(sent=True)
+
+
+# CRLF, 7-bit safe (quoted-printable/base64 bodies, RFC 2047 headers: no server needs 8BITMIME or SMTPUTF8),
+# and no folding below RFC 5322's hard limit: a folded Message-ID reads back with a leading space in some parsers.
+_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+
+
+def build_email(mail: Mail, mail_from: str) -> EmailMessage:
+    """text/plain + text/html alternatives, with the stored Message-ID: a resend is the same message."""
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = mail_from
+    message["To"] = mail.to_email
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(mail.created_at)
+    message["Message-ID"] = mail.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(mail.body_text)
+    if mail.body_html:
+        message.add_alternative(mail.body_html, subtype="html")
+    message["Content-Language"] = mail.language  # after the parts: set_content drops Content-* headers
+    return message
+
+
+def _describe(exc: BaseException) -> str:
+    """`SMTPDataError: 451 4.3.0 Mailbox busy` — the server's own words when it answered."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"{exc.code} {exc.message}"
+    else:
+        text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+def classify(exc: BaseException) -> Outcome:
+    """5xx to this message → permanent; anything else (4xx, disconnects, timeouts, auth) → retry later."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        return Outcome(sent=False, permanent=bool(codes) and all(c >= 500 for c in codes), error=_describe(exc))
+    if isinstance(exc, (aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError, aiosmtplib.SMTPRecipientRefused)):
+        return Outcome(sent=False, permanent=exc.code >= 500, error=_describe(exc))
+    return Outcome(sent=False, permanent=False, error=_describe(exc))
+
+
+class Mailer:
+    def __init__(self, server: SmtpServer, mail_from: str, *, timeout: float) -> None:
+        self.server = server
+        self.mail_from = mail_from
+        self.envelope_from = parseaddr(mail_from)[1] or mail_from
+        self.timeout = timeout
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.server.host,
+            port=self.server.port,
+            use_tls=self.server.security == "tls",
+            start_tls=True if self.server.security == "starttls" else False,
+            username=self.server.username,
+            password=self.server.password,
+            timeout=self.timeout,
+        )
+        await client.connect()
+        return client
+
+    async def send(self, mails: list[Any]) -> list[Outcome]:
+        """One outcome per mail, in order. Reconnects once after a dropped connection."""
+        outcomes: list[Outcome] = []
+        client: aiosmtplib.SMTP | None = None
+        try:
+            for index, mail in enumerate(mails):
+                try:
+                    if client is None:
+                        client = await self._connect()
+                except Exception as exc:  # noqa: BLE001 - any connect failure fails the rest of the batch
+                    failure = Outcome(sent=False, error=_describe(exc))
+                    outcomes.extend([failure] * (len(mails) - index))
+                    break
+                try:
+                    # Flattened here with our policy: aiosmtplib's own would fold the Message-ID header.
+                    raw = build_email(mail, self.mail_from).as_bytes()
+                    await client.sendmail(self.envelope_from, [mail.to_email], raw)
+                    outcomes.append(SENT)
+                except Exception as exc:  # noqa: BLE001 - classified, recorded, retried
+                    outcomes.append(classify(exc))
+                    client = await _reset_or_drop(client)
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.quit()
+        return outcomes
+
+
+async def _reset_or_drop(client: aiosmtplib.SMTP) -> aiosmtplib.SMTP | None:
+    """After a failed message, keep the session if RSET works, else drop it (the next message reconnects)."""
+    if client.is_connected:
+        try:
+            await client.rset()
+            return client
+        except Exception:  # noqa: BLE001
+            pass
+    with contextlib.suppress(Exception):
+        client.close()
+    return None
