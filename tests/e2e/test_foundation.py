@@ -28,7 +28,7 @@ def test_partner_key_customer_and_invitation_across_services(gateway, partner):
 
     [message] = eventually(lambda: _invitations(partner, customer["id"]), what="invitation message in notifications")
     assert message["to"] == body["contact"]["email"]
-    assert message["status"] == "queued"
+    assert message["status"] in ("queued", "sent")
     assert customer["name"] in message["subject"]
     assert partner.get(f"/v1/customers/{customer['id']}").json()["number"] == customer["number"]
 

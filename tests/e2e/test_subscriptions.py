@@ -261,3 +261,65 @@ def test_sub14_renew_or_downgrade_picked_licenses_into_the_cart(seller):
              409, "cat-4")
     renewed = seller.post("/v1/licenses/renew", json={"license_ids": [single_license["license_id"]], "action": "renew"}).json()
     assert [(i["offer_id"], i["quantity"]) for i in renewed["items"]] == [("forge-db", 1)]
+
+
+def _many_subscriptions(seller, count: int) -> tuple[dict, list[str]]:
+    customer = seller.post("/v1/customers", json=customer_body()).json()
+    eventually(lambda: seller.get(f"/v1/customers/{customer['id']}/cart").status_code == 200)
+    for _ in range(count):
+        seller.post(f"/v1/customers/{customer['id']}/cart/items",
+                    json={"offer_id": "forge-db", "quantity": 1, "term": "P1M", "billing_frequency": "monthly"})
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": {"method": "card"}})
+    assert order.status_code == 201, order.text
+    subscriptions = seller.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]
+    assert len(subscriptions) == count
+    return customer, [s["id"] for s in subscriptions]
+
+
+def _renewal_invoices(seller, customer_id: str) -> list[dict]:
+    items = seller.get("/v1/invoices", params={"customer_id": customer_id, "limit": 500}).json()["items"]
+    return [i for i in items if any(line["kind"] == "renewal" for line in i["lines"])]
+
+
+def test_sub9_two_replicas_renew_each_subscription_exactly_once(stack, gateway, seller, tap):
+    from portal_stack.infra import free_port
+    from portal_stack.stack import ServiceProcess
+
+    bought = [_many_subscriptions(seller, 50) for _ in range(4)]
+    ids = [i for _, customer_ids in bought for i in customer_ids]
+    first = stack.processes["subscriptions"]
+    port = free_port()
+    replica = ServiceProcess("subscriptions", port, {**first.env, "HTTP_PORT": str(port), "SCHEDULER_INTERVAL_SECONDS": "0.2"},
+                             first.log_path.with_name("subscriptions-replica.log"))
+    replica.start()
+    try:
+        replica.wait_ready()
+        assert gateway.move_clock(advance="P32D").status_code == 200
+        renewed = eventually(
+            lambda: len(r := [e for e in tap.events("portal.subscriptions", "subscription.renewed")
+                              if e["payload"]["subscription"]["subscription_id"] in ids]) >= 200 and r,
+            timeout=60, what="200 renewals")
+    finally:
+        replica.kill()
+    assert len(renewed) == 200
+    assert len({e["payload"]["subscription"]["subscription_id"] for e in renewed}) == 200
+    def renewal_invoices():
+        return [i for customer, _ in bought for i in _renewal_invoices(seller, customer["id"])]
+
+    invoices = eventually(lambda: len(i := renewal_invoices()) >= 200 and i, timeout=60, what="200 renewal invoices")
+    assert len(invoices) == 200
+
+
+def test_sub9_renewals_catch_up_after_the_service_was_down_across_the_term_end(stack, gateway, seller):
+    subscription = _buy(seller, offer_id="forge-db", quantity=2, term="P1M", frequency="monthly")
+    stack.processes["subscriptions"].kill()
+    try:
+        moved = gateway.move_clock(advance="P40D")
+        assert moved.status_code == 503 and "subscriptions" in moved.json()["detail"]
+    finally:
+        stack.restart("subscriptions")
+    again = gateway.move_clock(advance="PT0S")
+    assert again.status_code == 200, again.text
+    renewed = seller.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert renewed["status"] == "active" and renewed["term_start"] == subscription["term_end"]
+    assert date.fromisoformat(renewed["term_end"]) > gateway.now().date()

@@ -30,17 +30,25 @@ class Clock:
     def today(self):
         return self.now().date()
 
-    def move_to(self, when: datetime) -> timedelta:
-        """Move the clock to `when` (UTC); returns the new offset."""
+    def move_to(self, when: datetime, *, measured_at: datetime | None = None) -> timedelta:
+        """Move the clock to `when` (UTC), as read at real time `measured_at` (default: now).
+
+        Replicas and services told the same (`when`, `measured_at`) pair get exactly the same offset,
+        however late the message reaches them.
+        """
         if not self.test_mode:
             raise ClockError("the clock can only be moved in test mode")
-        if when.tzinfo is None:
+        if when.tzinfo is None or (measured_at is not None and measured_at.tzinfo is None):
             raise ClockError("the time must carry a UTC offset")
-        offset = when.astimezone(UTC) - datetime.now(UTC)
+        offset = when.astimezone(UTC) - (measured_at or datetime.now(UTC))
         if offset < self._offset - timedelta(seconds=1):
             raise ClockError("the clock only moves forward")
         self._offset = max(offset, self._offset)
         return self._offset
+
+    def adopt(self, offset: timedelta) -> None:
+        """Take a later offset another replica persisted (never goes back)."""
+        self._offset = max(self._offset, offset)
 
     def advance(self, by: timedelta) -> timedelta:
         if by < timedelta(0):

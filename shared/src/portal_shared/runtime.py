@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -154,9 +154,11 @@ class Runtime:
                 done[name] = await job(self.uow)
             return done
 
-    async def move_clock(self, now: datetime | None, advance: timedelta | None) -> datetime:
+    async def move_clock(
+        self, now: datetime | None, advance: timedelta | None, measured_at: datetime | None = None
+    ) -> datetime:
         if now is not None:
-            self.clock.move_to(now)
+            self.clock.move_to(now, measured_at=measured_at)
         if advance is not None:
             self.clock.advance(advance)
         micros = int(self.clock.offset / timedelta(microseconds=1))
@@ -169,16 +171,18 @@ class Runtime:
         return self.clock.now()
 
     async def _load_clock(self) -> None:
+        """Test mode: the offset persisted by whichever replica the test clock reached."""
         async with self.db.engine.connect() as conn:
             micros = await conn.scalar(select(test_clock.c.offset_microseconds).where(test_clock.c.id == 1))
         if micros:
-            self.clock = Clock(test_mode=True, offset=timedelta(microseconds=micros))
-            self.uow.clock = self.clock
+            self.clock.adopt(timedelta(microseconds=micros))
 
     async def _scheduler(self) -> None:
         while True:
             await asyncio.sleep(self.settings.scheduler_interval_seconds)
             try:
+                if self.clock.test_mode:
+                    await self._load_clock()
                 await self.run_due_jobs()
             except asyncio.CancelledError:
                 raise
@@ -208,6 +212,7 @@ UoW = Annotated[UnitOfWorkFactory, Depends(uow_of)]
 class ClockMove(BaseModel):
     now: datetime | None = None
     advance: str | None = None
+    measured_at: datetime | None = Field(default=None, description="real time at which `now` was read (gateway → services)")
 
     @model_validator(mode="after")
     def _one(self) -> ClockMove:
@@ -245,7 +250,7 @@ def _operations_router(*, internal: bool) -> APIRouter:
             raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
         try:
             advance = parse_duration(body.advance) if body.advance else None
-            now = await runtime.move_clock(body.now, advance)
+            now = await runtime.move_clock(body.now, advance, body.measured_at)
         except ClockError as exc:
             raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
         return {"now": now.isoformat(), "ran": await runtime.run_due_jobs()}

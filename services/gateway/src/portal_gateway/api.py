@@ -156,11 +156,22 @@ async def move_clock(
     except ClockError as exc:
         raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
     results: dict[str, Any] = {}
+    unreachable: list[str] = []
     for name in services.names:
-        response = await services.request(name, "PUT", "/internal/test/clock", json={"now": now.isoformat()})
+        try:
+            response = await services.request(
+                name, "PUT", "/internal/test/clock",
+                json={"now": now.isoformat(), "measured_at": (now - runtime.clock.offset).isoformat()},
+            )
+        except Problem:
+            unreachable.append(name)
+            continue
         if response.status_code != 200:
             return Response(response.content, status_code=response.status_code, media_type=PROBLEM_JSON)
         results[name] = response.json()
+    if unreachable:
+        raise Problem(503, f"the clock moved everywhere but in {', '.join(unreachable)}: move it again once they are up",
+                      headers={"Retry-After": "5"})
     return {"now": now.isoformat(), "services": results}
 
 
