@@ -32,7 +32,7 @@ def describe_events(service: str, *, publishes: Sequence[type[Event]] = (), cons
             handled = sorted(f"{c.TYPE} v{c.VERSION}" for c in consumer.contracts if c.TOPIC == topic)
 
             async def handle(envelope: Envelope) -> None:
-                """Documentation only: the real handler is EventConsumer.on_message."""
+                """Documentation only: the real handler is EventConsumer.on_batch."""
 
             broker.subscriber(
                 topic,

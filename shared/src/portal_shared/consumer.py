@@ -52,6 +52,9 @@ def is_transient(exc: BaseException) -> bool:
     return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
 
 
+BATCH_SIZE = 100
+
+
 class PoisonMessage(Exception):
     """A message no retry can help (raised while parsing, or by a handler): dead-lettered at once."""
 
@@ -116,16 +119,20 @@ class EventConsumer:
                 group_id=self.group_id(topic, topic_prefix),
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 auto_offset_reset="earliest",
-            )(self.on_message)
+                batch=True,
+                max_records=BATCH_SIZE,
+            )(self.on_batch)
 
     def group_id(self, topic: str, topic_prefix: str = "") -> str:
         """One consumer group per service and topic, so that a message waiting for an event of another
         topic (RetryLater) never blocks that other topic; prefixed like the topics it reads."""
         return f"{topic_prefix}{self.name}.{topic}"
 
-    async def on_message(self, message: KafkaMessage) -> None:
-        record = message.raw_message
-        await self.process(record.topic, message.body, dict(message.headers or {}))
+    async def on_batch(self, message: KafkaMessage) -> None:
+        """Records in partition order, one transaction each; the offsets are committed once the whole batch is
+        handled (a crash mid-batch redelivers it, and the inbox skips what was already done)."""
+        for record in message.raw_message:
+            await self.process(record.topic, record.value, dict(record.headers or ()))
 
     async def process(self, topic: str, body: bytes, headers: dict[str, Any]) -> None:
         try:
