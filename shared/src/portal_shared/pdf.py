@@ -57,7 +57,8 @@ class CommercialDocument:
 # Characters NFKD cannot reduce to ASCII but that have an obvious plain spelling.
 _SPELLINGS = str.maketrans(
     {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Œ": "OE", "œ": "oe",
-     "‘": "'", "’": "'", "‚": ",", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "•": "-", "€": "EUR"}
+     "‘": "'", "’": "'", "‚": ",", "“": '"', "”": '"', "„": '"',
+     "–": "-", "—": "-", "•": "-", "€": "EUR"}
 )
 
 
@@ -163,6 +164,7 @@ def _lines_table(pdf: FPDF, document: CommercialDocument) -> None:
         text_align=("LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT"),
         borders_layout="HORIZONTAL_LINES",
         line_height=5,
+        padding=(0.5, 1.5),
         repeat_headings=1,
     ) as table:
         table.row(("Description", "Qty", "Period", "Unit price", "Amount"))

@@ -1,11 +1,11 @@
-"""Public routes of the gateway: identity, partners, the test clock, and the routes it forwards."""
+"""Public routes of the gateway: identity, partners, search, audit, the test clock, and the routes it forwards."""
 
 from __future__ import annotations
 
 import inspect
 import keyword
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -16,17 +16,20 @@ from portal_shared.api.catalog import CatalogDocument
 from portal_shared.clock import ClockError, parse_duration
 from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, UserCreate
 from portal_shared.http import ACTOR_HEADER, PARTNER_HEADER, USER_HEADER
+from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.problems import PROBLEM_JSON, Problem
 from portal_shared.runtime import ClockMove, UoW, runtime_of
 
-from portal_gateway import service
+from portal_gateway import audit, search, service
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.domain.roles import Capability, Principal
 from portal_gateway.domain.routes import ROUTES, Route
+from portal_gateway.domain.tokens import bearer_token
 
 router = APIRouter()
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+_UNSET = object()
 
 
 def clients_of(request: Request) -> ServiceClients:
@@ -39,16 +42,16 @@ Services = Annotated[ServiceClients, Depends(clients_of)]
 async def _principal(
     request: Request, uow: UoW, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> Principal:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(authorization)
+    if token is None:
         raise Problem(401, "missing bearer token", headers=_UNAUTHORIZED)
-    settings = request.app.state.settings
-    principal = await service.authenticate(
-        uow,
-        token.strip(),
-        operator_token=settings.portal_operator_token.get_secret_value(),
-        secret=request.app.state.token_secret,
-    )
+    # The guard has authenticated the same header already (see guard.py); a direct call does it here.
+    principal = getattr(request.state, "principal", _UNSET)
+    if principal is _UNSET:
+        settings = request.app.state.settings
+        principal = await service.authenticate(
+            uow, token, operator_token=settings.portal_operator_token.get_secret_value(), secret=request.app.state.token_secret
+        )
     if principal is None:
         raise Problem(401, "invalid, expired or revoked token", headers=_UNAUTHORIZED)
     return principal
@@ -135,6 +138,35 @@ async def token(
 ) -> dict[str, Any]:
     ttl = timedelta(seconds=request.app.state.settings.access_token_ttl_seconds)
     return await service.issue_token(uow, username, password, secret=request.app.state.token_secret, ttl=ttl)
+
+
+@router.get("/v1/search", tags=["search"],
+            summary="The search bar: customer, quote, order, invoice, credit note and pack numbers, license ids, emails, names")
+async def search_bar(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Capability.CUSTOMERS_READ))],
+    services: Services,
+    q: Annotated[str, Query(min_length=2, max_length=200, description="what was typed in the search bar")],
+) -> dict[str, Any]:
+    """Typed hits from every owning service, asked in parallel; `warnings` names a service that was slow or down."""
+    deadline = request.app.state.settings.search_deadline_seconds
+    return await search.search(services, principal, tenant_headers(principal), q, deadline=deadline)
+
+
+@router.get("/v1/audit", tags=["operations"], summary="X-6: the partner's audit log, newest first")
+async def audit_log(
+    principal: Administrator,
+    uow: UoW,
+    from_: Annotated[datetime | None, Query(alias="from", description="from this instant (inclusive)")] = None,
+    to: Annotated[datetime | None, Query(description="until this instant (exclusive)")] = None,
+    actor: Annotated[str | None, Query(max_length=100, description="e.g. user:<id> or api_key:<id>")] = None,
+    resource: Annotated[str | None, Query(max_length=2000, description="a path prefix, e.g. /v1/customers")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return await audit.list_entries(
+        uow, principal.partner_id, since=from_, until=to, actor=actor, resource=resource, limit=limit, cursor=cursor
+    )
 
 
 @router.put("/v1/test/clock", tags=["operations"], summary="X-7: move the whole installation's clock (test mode only)")

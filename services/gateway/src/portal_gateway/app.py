@@ -1,12 +1,17 @@
 """Assembly of the gateway: identity and routing on the shared runtime (no Kafka: it only calls services)."""
 
 import secrets
+from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware
 
 from portal_shared.runtime import ServiceParts, create_service_app
 
-from portal_gateway import api
+from portal_gateway import api, audit, idempotency, rate_limits
+from portal_gateway.guard import Guard
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.settings import Settings
 
@@ -15,7 +20,15 @@ def create_app(settings: Settings) -> FastAPI:
     services = ServiceClients(settings.service_urls(), timeout=settings.service_timeout_seconds)
     app = create_service_app(
         settings,
-        ServiceParts(routers=[api.router], on_shutdown=[services.close]),
+        ServiceParts(
+            routers=[api.router],
+            on_shutdown=[services.close],
+            due_jobs={
+                "idempotency_keys": idempotency.purge_expired,
+                "rate_buckets": rate_limits.purge_idle,
+                "audit": partial(audit.purge, retention=timedelta(days=settings.audit_retention_days)),
+            },
+        ),
         title="Partner Portal API",
         internal=False,
     )
@@ -25,4 +38,15 @@ def create_app(settings: Settings) -> FastAPI:
         settings.portal_token_secret.get_secret_value() if settings.portal_token_secret else secrets.token_urlsafe(32)
     )
     api.include_forwarded_routes(app)
+    # Innermost of the middlewares, so the request id is bound and echoed for whatever the guard answers.
+    app.user_middleware.append(Middleware(Guard))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed", "X-Request-Id", "RateLimit-Limit",
+                            "RateLimit-Remaining", "RateLimit-Reset"],
+        )
     return app

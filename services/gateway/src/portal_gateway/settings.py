@@ -18,6 +18,18 @@ class Settings(ServiceSettings):
     billing_url: str = "http://127.0.0.1:8103"
     notifications_url: str = "http://127.0.0.1:8104"
     service_timeout_seconds: float = Field(default=10.0, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30, description="how long a stored response replays (X-4)")
+    idempotency_lock_seconds: int = Field(
+        default=60, ge=1, description="after this a claimed key whose request never finished (crash) may run again"
+    )
+    rate_limit_per_minute: int = Field(default=6000, ge=0, description="per partner; 0 turns rate limiting off")
+    rate_limit_burst: int = Field(default=1000, ge=1, description="bucket size per partner")
+    rate_limit_key_per_minute: int = Field(default=3000, ge=1, description="per API key or user")
+    rate_limit_key_burst: int = Field(default=500, ge=1, description="bucket size per API key or user")
+    audit_retention_days: int = Field(default=365, ge=1, description="audit entries older than this are purged (X-6)")
+    search_deadline_seconds: float = Field(default=1.5, gt=0, description="the search bar waits this long for services")
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger request bodies answer 413")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (JSON list); none: CORS off")
 
     @model_validator(mode="after")
     def _safe(self) -> "Settings":

@@ -1,7 +1,22 @@
-"""The gateway's own tables: partners (for tenancy), users and API keys."""
+"""The gateway's own tables: partners (for tenancy), users, API keys, idempotency keys, rate buckets, audit."""
 
-from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, MetaData, String, Table
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -42,4 +57,45 @@ api_keys = Table(
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("content_type", String(200)),
+    Column("headers", JSONB),
+    Column("body", LargeBinary),
+    Column("locked_until", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("capacity", Float, nullable=False),
+    Column("rate", Float, nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("partner_id", UUID(as_uuid=True)),
+    Column("action", String(300), nullable=False),
+    Column("resource", String(2000), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("request_id", String(128)),
+    Index("ix_audit_log_partner_time", "partner_id", "occurred_at", "id"),
+    Index("ix_audit_log_occurred_at", "occurred_at"),
 )

@@ -39,3 +39,10 @@ def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims
         return AccessClaims(user_id=uuid.UUID(payload["sub"]), partner_id=uuid.UUID(payload["pid"]))
     except (jwt.PyJWTError, ValueError, KeyError):
         return None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
