@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import platform
 import statistics
 import tempfile
@@ -45,7 +47,9 @@ def start_stack() -> Stack:
     """The system as `make run` starts it, in test mode (movable clock), without the gateway's rate limits:
     a benchmark client is one API key going as fast as it can."""
     os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "0")
-    stack = Stack(Path(tempfile.mkdtemp(prefix="portal-bench-")), portal_env="test")
+    work_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    atexit.register(shutil.rmtree, work_dir, True)
+    stack = Stack(work_dir, portal_env="test")
     stack.start()
     return stack
 
