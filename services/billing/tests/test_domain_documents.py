@@ -204,3 +204,12 @@ def test_bil2_a_seat_change_billing_prorates_to_less_than_half_a_cent_issues_not
     tiny = changed("quantity_increased", quantity_delta=1, unit_price=eur("0.01"), period_start=date(2027, 2, 27),
                    period_end=TERM[1])
     assert invoice_for_change(tiny, PARTNER, date(2027, 2, 27), PaymentTerms(), uuid.uuid4()) is None
+
+
+def test_bil4_identifiers_are_never_taken_for_card_numbers():
+    """A payment method id whose digit groups happen to pass Luhn is an identifier, not a card (was a flaky 422)."""
+    from portal_billing.domain.payment_method import contains_card_number
+
+    assert contains_card_number("4111-1111-1111-1111")
+    assert not contains_card_number("8e595e87-5086-4161-973a-5c71a0bb2325")  # "87-5086-4161-973" passes Luhn
+    assert contains_card_number("id 3f2a9b1c-1234-5678-9012-345678901234 card 4111 1111 1111 1111")

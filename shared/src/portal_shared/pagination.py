@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
+from sqlalchemy import and_, or_
 
 from portal_shared.problems import InvalidInput
 
@@ -36,6 +40,23 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(values, list):
         raise InvalidInput("cursor", "not a cursor returned by this list")
     return values
+
+
+def older_than(cursor: str | None, time_column: Any, id_column: Any, *, id_type: Callable[[Any], Any] = uuid.UUID) -> Any:
+    """Newest-first keyset condition: rows after the previous page's last `(time, id)`; None on the first page."""
+    after = decode_cursor(cursor)
+    if not after:
+        return None
+    try:
+        at, last_id = datetime.fromisoformat(after[0]), id_type(after[1])
+    except (ValueError, IndexError, TypeError):
+        raise InvalidInput("cursor", "not a cursor returned by this list") from None
+    return or_(time_column < at, and_(time_column == at, id_column < last_id))
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (with `escape="\\"`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def page(items: list[dict[str, Any]], limit: int, key: Any) -> dict[str, Any]:

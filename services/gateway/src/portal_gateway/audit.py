@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
-from portal_shared.pagination import decode_cursor, page
-from portal_shared.problems import InvalidInput
+from portal_shared.pagination import like_escape, older_than, page
 
 from portal_gateway.adapters.tables import audit_log as log
 
@@ -59,7 +58,7 @@ def _view(row: Any) -> dict[str, Any]:
 
 
 def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return like_escape(prefix) + "%"
 
 
 async def list_entries(
@@ -83,12 +82,8 @@ async def list_entries(
         query = query.where(log.c.actor == actor)
     if resource:
         query = query.where(log.c.resource.like(_like_prefix(resource), escape="\\"))
-    if (after := decode_cursor(cursor)) is not None:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (IndexError, TypeError, ValueError):
-            raise InvalidInput("cursor", "not a cursor returned by this list") from None
-        query = query.where(or_(log.c.occurred_at < at, and_(log.c.occurred_at == at, log.c.id < last_id)))
+    if (after := older_than(cursor, log.c.occurred_at, log.c.id, id_type=int)) is not None:
+        query = query.where(after)
     query = query.order_by(log.c.occurred_at.desc(), log.c.id.desc()).limit(limit + 1)
     async with uow_factory.read() as uow:
         rows = (await uow.session.execute(query)).all()

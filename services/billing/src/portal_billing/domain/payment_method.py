@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 
 _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# Identifiers in the canonical 8-4-4-4-12 form are never card numbers, though their digit runs can pass Luhn.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _GROUP_SPLIT = re.compile(r"[ -]")
 
 
@@ -48,6 +50,7 @@ def _candidates(run: str) -> Iterator[str]:
 
 
 def contains_card_number(text: str) -> bool:
+    text = _UUID.sub(" ", text)
     return any(luhn_valid(c) for run in _DIGIT_RUN.findall(text) for c in _candidates(run))
 
 

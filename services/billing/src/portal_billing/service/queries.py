@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select
 
 from portal_shared.db import ReadUnit, UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import decode_cursor, page
-from portal_shared.problems import InvalidInput, NotFound
+from portal_shared.pagination import like_escape, older_than, page
+from portal_shared.problems import NotFound
 
 from portal_billing.adapters.tables import credit_applications, credit_notes, invoice_lines, invoices, payments
 from portal_billing.domain.credit_note import CreditNoteStatus
@@ -44,8 +44,7 @@ def _overdue(today: date):
 
 
 def _contains(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{like_escape(text.lower())}%"
 
 
 def _conditions(query: InvoiceQuery, today: date) -> list[Any]:
@@ -117,14 +116,7 @@ def _line_view(line: Any, currency: str) -> dict[str, Any]:
 
 def _after(cursor: str | None, table: Any = invoices) -> Any:
     """The keyset condition 'older than the last row of the previous page' (newest first)."""
-    after = decode_cursor(cursor)
-    if not after:
-        return None
-    try:
-        created_at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-    except (ValueError, IndexError, TypeError):
-        raise InvalidInput("cursor", "not a cursor returned by this list") from None
-    return or_(table.c.created_at < created_at, and_(table.c.created_at == created_at, table.c.id < last_id))
+    return older_than(cursor, table.c.created_at, table.c.id)
 
 
 async def _views(uow: ReadUnit, rows: list[Any], today: date) -> list[dict[str, Any]]:

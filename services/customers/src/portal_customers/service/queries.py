@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, or_, select, union
 
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
-from portal_shared.pagination import decode_cursor, page
+from portal_shared.pagination import decode_cursor, like_escape, page
 from portal_shared.problems import InvalidInput
 
 from portal_customers.adapters.tables import (
@@ -85,8 +85,7 @@ def _filter_condition(name: Filter, today: date):
 
 def _name_search(q: str):
     """Case-insensitive prefix of the whole name, or any word of it starting with each word of q (indexed)."""
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    prefix = func.lower(customers.c.name).like(escaped + "%", escape="\\")
+    prefix = func.lower(customers.c.name).like(like_escape(q.lower()) + "%", escape="\\")
     words = re.findall(r"\w+", q.lower())
     if not words:
         return prefix

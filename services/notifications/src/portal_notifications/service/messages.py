@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.http import Tenant
-from portal_shared.pagination import decode_cursor, page
+from portal_shared.pagination import older_than, page
 
 from portal_notifications.adapters.tables import messages
 from portal_notifications.domain.messages import MessageDraft
@@ -117,12 +116,8 @@ async def list_messages(
         query = query.where(messages.c.status == status)
     if customer_id:
         query = query.where(messages.c.customer_id == customer_id)
-    after = decode_cursor(cursor)
-    if after:
-        created_at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        query = query.where(
-            or_(messages.c.created_at < created_at, and_(messages.c.created_at == created_at, messages.c.id < last_id))
-        )
+    if (after := older_than(cursor, messages.c.created_at, messages.c.id)) is not None:
+        query = query.where(after)
     query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit + 1)
     async with uow_factory.read() as uow:
         rows = (await uow.session.execute(query)).all()

@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.events import Envelope
 from portal_shared.http import Tenant
-from portal_shared.pagination import decode_cursor, page
+from portal_shared.pagination import older_than, page
 from portal_shared.problems import InvalidInput, NotFound, Problem
 
 from portal_notifications.adapters.tables import partners, webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -264,15 +264,8 @@ async def list_deliveries(
         query = query.where(webhook_deliveries.c.status == status)
     if event_type:
         query = query.where(webhook_deliveries.c.event_type == event_type)
-    after = decode_cursor(cursor)
-    if after:
-        created_at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        query = query.where(
-            or_(
-                webhook_deliveries.c.created_at < created_at,
-                and_(webhook_deliveries.c.created_at == created_at, webhook_deliveries.c.id < last_id),
-            )
-        )
+    if (after := older_than(cursor, webhook_deliveries.c.created_at, webhook_deliveries.c.id)) is not None:
+        query = query.where(after)
     query = query.order_by(webhook_deliveries.c.created_at.desc(), webhook_deliveries.c.id.desc()).limit(limit + 1)
     async with uow_factory.read() as uow:
         await _own_endpoint(uow, tenant, endpoint_id)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
@@ -26,7 +26,7 @@ from portal_shared.events.subscriptions import (
 )
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import decode_cursor, page
+from portal_shared.pagination import like_escape, older_than, page
 from portal_shared.problems import NotFound, Problem
 
 from portal_subscriptions.adapters.tables import (
@@ -291,18 +291,15 @@ async def list_orders(
     if customer_id:
         query = query.where(orders.c.customer_id == customer_id)
     if customer_name:
-        escaped = customer_name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(orders.c.customer_name).like(escaped + "%", escape="\\"))
+        query = query.where(func.lower(orders.c.customer_name).like(like_escape(customer_name.lower()) + "%", escape="\\"))
     if customer_email:
         query = query.where(func.lower(orders.c.customer_email) == customer_email.lower())
     if date_from:
         query = query.where(orders.c.placed_at >= datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
         query = query.where(orders.c.placed_at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
-    after = decode_cursor(cursor)
-    if after:
-        placed, last = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        query = query.where(or_(orders.c.placed_at < placed, and_(orders.c.placed_at == placed, orders.c.id < last)))
+    if (after := older_than(cursor, orders.c.placed_at, orders.c.id)) is not None:
+        query = query.where(after)
     query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit + 1)
     async with uow_factory.read() as uow:
         rows = (await uow.session.execute(query)).all()

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
@@ -15,7 +15,7 @@ from portal_shared.api.catalog import DirectQuoteConversion, QuoteCreate
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import decode_cursor, page
+from portal_shared.pagination import like_escape, older_than, page
 from portal_shared.problems import InvalidInput, NotFound, Problem, RuleViolation
 
 from portal_subscriptions.adapters.tables import customer_partners, customers, direct_quotes, quotes
@@ -128,18 +128,15 @@ async def list_quotes(
     if number:
         query = query.where(quotes.c.number == number)
     if customer_name:
-        escaped = customer_name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(quotes.c.customer_name).like(escaped + "%", escape="\\"))
+        query = query.where(func.lower(quotes.c.customer_name).like(like_escape(customer_name.lower()) + "%", escape="\\"))
     if customer_email:
         query = query.where(func.lower(quotes.c.customer_email) == customer_email.lower())
     if date_from:
         query = query.where(quotes.c.created_at >= datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
         query = query.where(quotes.c.created_at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
-    after = decode_cursor(cursor)
-    if after:
-        created, last = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        query = query.where(or_(quotes.c.created_at < created, and_(quotes.c.created_at == created, quotes.c.id < last)))
+    if (after := older_than(cursor, quotes.c.created_at, quotes.c.id)) is not None:
+        query = query.where(after)
     query = query.order_by(quotes.c.created_at.desc(), quotes.c.id.desc()).limit(limit + 1)
     async with uow_factory.read() as uow:
         rows = (await uow.session.execute(query)).all()
