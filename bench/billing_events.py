@@ -43,17 +43,13 @@ from portal_shared.money import Money
 from portal_shared.outbox import kafka_headers
 from portal_stack.testing import customer_body
 
-from bench.common import cpu_seconds, start_stack, write_report
+from bench.common import cpu_seconds, pg_url, start_stack, write_report
 
 OFFERS = [("forge-ide", "Forge IDE", Decimal("249.00")), ("forge-db", "Forge DB", Decimal("199.00")),
           ("all-products-pack", "All Products Pack", Decimal("649.00")),
           ("atlas-business-standard", "Atlas Office Business Standard", Decimal("150.00")),
           ("sentinel-endpoint", "Sentinel Endpoint Protection", Decimal("48.00"))]
 CUSTOMERS = 24
-
-
-def pg_url(stack, service: str) -> str:
-    return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
 def load_average() -> list[float]:

@@ -11,6 +11,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,25 @@ def start_stack() -> Stack:
     stack = Stack(work_dir, portal_env="test")
     stack.start()
     return stack
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    """Settings the stack's processes inherit (they read the environment at start)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def pg_url(stack, service: str) -> str:
+    return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
 def machine() -> dict[str, Any]:

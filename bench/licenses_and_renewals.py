@@ -30,7 +30,6 @@ import random
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
@@ -39,7 +38,7 @@ import asyncpg
 import httpx
 from portal_stack.demo import DEMO_CATALOG, load_catalog
 
-from bench.common import cpu_seconds, start_stack, summary_ms, timed, write_report
+from bench.common import cpu_seconds, environment, pg_url, start_stack, summary_ms, timed, write_report
 
 GATEWAY_ENV = {
     "SERVICE_TIMEOUT_SECONDS": "3600",
@@ -53,25 +52,6 @@ SEATS = [1, 2, 3, 5, 10, 20, 50, 100]
 SEAT_WEIGHTS = [20, 15, 10, 20, 15, 10, 8, 2]
 EMAIL_SHARE = 0.3  # licenses assigned to a user email
 CHUNK = 100_000  # licenses per COPY round (bounded memory)
-
-
-@contextmanager
-def environment(values: dict[str, str]):
-    """Settings the stack's processes inherit (they read the environment at start)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def pg_url(stack, service: str) -> str:
-    return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
 def add_months(start: date, months: int) -> date:

@@ -30,7 +30,6 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import asyncpg
 import httpx
 from portal_stack.testing import customer_body
 
-from bench.common import cpu_seconds, start_stack, write_report
+from bench.common import cpu_seconds, environment, pg_url, start_stack, write_report
 
 GATEWAY_ENV = {
     "RATE_LIMIT_PER_MINUTE": "10000000",
@@ -46,25 +45,6 @@ GATEWAY_ENV = {
     "RATE_LIMIT_KEY_PER_MINUTE": "10000000",
     "RATE_LIMIT_KEY_BURST": "1000000",
 }
-
-
-@contextmanager
-def environment(values: dict[str, str]):
-    """Settings the stack's processes inherit (they read the environment at start)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def pg_url(stack, service: str) -> str:
-    return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
 def load_average() -> list[float]:
