@@ -68,3 +68,11 @@ async def test_an_unexpected_error_is_a_500_problem_without_a_stack_trace(gatewa
         retried = await client.post("/v1/partners/me/api-keys", json={"name": "k", "roles": ["support_agent"]},
                                     headers={**seller.key.headers, "Idempotency-Key": "boom"})
         assert retried.status_code == 201  # the failure released the key
+
+
+async def test_a_forwarded_query_reaches_the_service_exactly_as_the_client_encoded_it(client, partner, upstream):
+    seller = await partner()
+    params = {"email": "ana+es@example.com", "q": "Muñoz & Hijos 50%"}
+    await client.get("/v1/customers", params=params, headers=seller.key.headers)
+    forwarded = [c for c in upstream.state.calls if c[:2] == ("GET", "/v1/customers")]
+    assert [c[2] for c in forwarded] == [params]

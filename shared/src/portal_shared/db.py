@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from portal_shared.clock import Clock
@@ -21,10 +22,23 @@ from portal_shared.logging import correlation_id
 from portal_shared.messaging_tables import outbox
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Errors of the infrastructure (database unreachable), not of the request or message."""
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    name = type(getattr(exc, "orig", None) or exc).__name__
+    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        # No pre-ping: on asyncpg it costs BEGIN, a query and ROLLBACK per checkout. A connection found dead
+        # invalidates the whole pool instead, so after a database restart one call per process answers 503
+        # (see problems.py) or is retried (consumers), and the next ones get fresh connections.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads need no BEGIN/COMMIT round trips: each statement sees committed data on its own.

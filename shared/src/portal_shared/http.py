@@ -65,7 +65,7 @@ class Tenant:
     user_id: uuid.UUID | None
 
 
-def _tenant(
+async def _tenant(
     x_partner_id: Annotated[str | None, Header(alias=PARTNER_HEADER, include_in_schema=False)] = None,
     x_actor: Annotated[str | None, Header(alias=ACTOR_HEADER, include_in_schema=False)] = None,
     x_user_id: Annotated[str | None, Header(alias=USER_HEADER, include_in_schema=False)] = None,

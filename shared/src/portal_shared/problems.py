@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from portal_shared.db import is_transient
+
 PROBLEM_BASE = "https://partner-portal.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
 
@@ -150,5 +152,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         import structlog
 
+        if is_transient(exc):
+            structlog.get_logger("portal.errors").warning("database unavailable", path=request.url.path,
+                                                          error=type(exc).__name__)
+            unavailable = Problem(503, "the service's database is unavailable; retry later", headers={"Retry-After": "5"})
+            return problem_response(unavailable, request.url.path)
         structlog.get_logger("portal.errors").exception("unhandled error", path=request.url.path)
         return problem_response(Problem(500, "an unexpected error occurred; it was logged"), request.url.path)

@@ -202,7 +202,7 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def uow_of(request: Request) -> UnitOfWorkFactory:
+async def uow_of(request: Request) -> UnitOfWorkFactory:
     return request.app.state.runtime.uow
 
 

@@ -30,7 +30,7 @@ def _check_range(start: date | None, end: date | None) -> None:
         raise InvalidInput("to", "must not be before 'from'")
 
 
-def _invoice_query(
+async def _invoice_query(
     number: Annotated[str | None, Query(max_length=20)] = None,
     customer_id: uuid.UUID | None = None,
     customer_name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -77,7 +77,7 @@ async def pay_invoice(number: str, request: Request, tenant: CurrentTenant, uow:
     return await payments.record_payment(uow, tenant, number, body)
 
 
-def _credit_note_query(
+async def _credit_note_query(
     number: Annotated[str | None, Query(max_length=20)] = None,
     customer_id: uuid.UUID | None = None,
     customer_name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,

@@ -54,7 +54,7 @@ async def create_customer(body: CustomerCreate, tenant: CurrentTenant, uow: UoW,
     return await customers.create_customer(uow, tenant, body, _public_url(request))
 
 
-def _customer_query(
+async def _customer_query(
     filter: queries.Filter = "all",
     managed_by: Annotated[str | None, Query(pattern="^me$")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,

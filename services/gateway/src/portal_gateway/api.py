@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
@@ -21,7 +20,7 @@ from portal_shared.problems import PROBLEM_JSON, Problem
 from portal_shared.runtime import ClockMove, UoW, runtime_of
 
 from portal_gateway import audit, search, service
-from portal_gateway.adapters.services import ServiceClients
+from portal_gateway.adapters.services import Answer, ServiceClients, StreamedAnswer
 from portal_gateway.domain.roles import Capability, Principal
 from portal_gateway.domain.routes import ROUTES, Route
 from portal_gateway.domain.tokens import bearer_token
@@ -32,7 +31,7 @@ _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 _UNSET = object()
 
 
-def clients_of(request: Request) -> ServiceClients:
+async def clients_of(request: Request) -> ServiceClients:
     return request.app.state.services
 
 
@@ -50,7 +49,8 @@ async def _principal(
     if principal is _UNSET:
         settings = request.app.state.settings
         principal = await service.authenticate(
-            uow, token, operator_token=settings.portal_operator_token.get_secret_value(), secret=request.app.state.token_secret
+            uow, request.app.state.principals, token,
+            operator_token=settings.portal_operator_token.get_secret_value(), secret=request.app.state.token_secret,
         )
     if principal is None:
         raise Problem(401, "invalid, expired or revoked token", headers=_UNAUTHORIZED)
@@ -60,14 +60,14 @@ async def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def _operator(principal: CurrentPrincipal) -> Principal:
+async def _operator(principal: CurrentPrincipal) -> Principal:
     if not principal.is_operator:
         raise Problem(403, "only the platform operator may do this", kind="forbidden-operator-only")
     return principal
 
 
 def requires(capability: Capability):
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.partner_id is None:
             raise Problem(403, "the operator acts on partners, not inside one; use a partner's credentials")
         if not principal.can(capability):
@@ -124,8 +124,8 @@ async def create_api_key(body: ApiKeyCreate, principal: Administrator, uow: UoW)
 
 
 @router.delete("/v1/partners/me/api-keys/{key_id}", status_code=204, tags=["partners"], summary="Revoke an API key at once")
-async def revoke_api_key(key_id: uuid.UUID, principal: Administrator, uow: UoW) -> Response:
-    await service.revoke_api_key(uow, principal, key_id)
+async def revoke_api_key(key_id: uuid.UUID, principal: Administrator, uow: UoW, request: Request) -> Response:
+    await service.revoke_api_key(uow, request.app.state.principals, principal, key_id)
     return Response(status_code=204)
 
 
@@ -181,7 +181,7 @@ async def move_clock(
     runtime = runtime_of(request)
     if not runtime.clock.test_mode:
         raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
-    _operator(await _principal(request, uow, authorization))
+    await _operator(await _principal(request, uow, authorization))
     try:
         target = body.now or runtime.clock.now() + parse_duration(body.advance or "")
         now = await runtime.move_clock(target, None)
@@ -216,16 +216,16 @@ def _forwarder(route: Route):
         body = await request.body() if route.body else None
         if body is not None:
             headers["Content-Type"] = "application/json"
-        services = clients_of(request)
+        services: ServiceClients = request.app.state.services
         call = {"headers": headers, "params": request.url.query, "content": body}
         if route.stream:
             upstream = await services.stream(route.service, route.method, request.url.path, **call)
             return StreamingResponse(
-                upstream.aiter_raw(),
+                upstream.chunks(),
                 status_code=upstream.status_code,
                 media_type=upstream.headers.get("content-type"),
                 headers=_passed_headers(upstream),
-                background=BackgroundTask(upstream.aclose),
+                background=BackgroundTask(upstream.close),
             )
         response = await services.request(route.service, route.method, request.url.path, **call)
         return Response(
@@ -261,7 +261,7 @@ def _forwarder(route: Route):
 _PASSED_HEADERS = ("location", "retry-after", "content-disposition")
 
 
-def _passed_headers(response: httpx.Response) -> dict[str, str]:
+def _passed_headers(response: Answer | StreamedAnswer) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() in _PASSED_HEADERS}
 
 

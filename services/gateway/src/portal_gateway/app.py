@@ -12,17 +12,21 @@ from portal_shared.runtime import ServiceParts, create_service_app
 
 from portal_gateway import api, audit, idempotency, rate_limits
 from portal_gateway.guard import Guard
+from portal_gateway.principals import PrincipalCache
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
     services = ServiceClients(settings.service_urls(), timeout=settings.service_timeout_seconds)
+    principals = PrincipalCache(settings.database_url.replace("+asyncpg", "", 1), ttl=settings.principal_cache_seconds)
+    caching = [principals.start] if settings.principal_cache_seconds else []
     app = create_service_app(
         settings,
         ServiceParts(
             routers=[api.router],
-            on_shutdown=[services.close],
+            on_startup=caching,
+            on_shutdown=[services.close, principals.stop],
             due_jobs={
                 "idempotency_keys": idempotency.purge_expired,
                 "rate_buckets": rate_limits.purge_idle,
@@ -33,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         internal=False,
     )
     app.state.services = services
+    app.state.principals = principals
     # Outside production a missing signing key is generated: tokens then last as long as this process.
     app.state.token_secret = (
         settings.portal_token_secret.get_secret_value() if settings.portal_token_secret else secrets.token_urlsafe(32)

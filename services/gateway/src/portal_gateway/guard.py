@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal_shared.db import UnitOfWorkFactory
+from portal_shared.db import UnitOfWorkFactory, is_transient
 from portal_shared.logging import correlation_id
 from portal_shared.problems import Problem, problem_response
 
@@ -160,11 +160,16 @@ class Guard:
         secured = _secured(tracked, api=scope["path"].startswith("/v1/"))
         try:
             await self._guard(scope, receive, secured)
-        except Exception:  # noqa: BLE001 - nothing unexpected reaches the client but a 500 problem+json
-            log.exception("unhandled error", path=scope["path"])
+        except Exception as exc:  # noqa: BLE001 - nothing unexpected reaches the client but a 500 problem+json
             if started:
                 raise
-            await _answer(scope, receive, secured, Problem(500, "an unexpected error occurred; it was logged"))
+            if is_transient(exc):
+                log.warning("database unavailable", path=scope["path"], error=type(exc).__name__)
+                problem = Problem(503, "the gateway's database is unavailable; retry later", headers={"Retry-After": "5"})
+            else:
+                log.exception("unhandled error", path=scope["path"])
+                problem = Problem(500, "an unexpected error occurred; it was logged")
+            await _answer(scope, receive, secured, problem)
 
     async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: FastAPI = scope["app"]
@@ -255,6 +260,7 @@ async def _authenticate(scope: Scope, app: FastAPI) -> Principal | None:
         return None
     principal = await service.authenticate(
         app.state.runtime.uow,
+        app.state.principals,
         token,
         operator_token=app.state.settings.portal_operator_token.get_secret_value(),
         secret=app.state.token_secret,

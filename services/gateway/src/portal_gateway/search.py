@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
-from portal_gateway.adapters.services import ServiceClients
+from portal_gateway.adapters.services import Answer, ServiceClients
 from portal_gateway.domain.roles import Principal
 from portal_gateway.domain.search import hits, recognise
 
@@ -26,7 +24,7 @@ async def search(
             lookup
         for lookup in lookups
     }
-    pending: set[asyncio.Task[httpx.Response]] = set()
+    pending: set[asyncio.Task[Answer]] = set()
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=deadline)
         for task in pending:

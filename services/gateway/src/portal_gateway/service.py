@@ -8,7 +8,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerRecord, UserCreate
@@ -19,6 +19,7 @@ from portal_shared.security import digest, new_token, same_secret
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.adapters.tables import api_keys, partners, users
 from portal_gateway.domain.roles import OPERATOR, Principal
+from portal_gateway.principals import CHANNEL, PrincipalCache
 from portal_gateway.domain.tokens import API_KEY_PREFIX, AccessClaims, issue_access_token, read_access_token
 
 _hasher = PasswordHasher()
@@ -109,14 +110,19 @@ async def create_api_key(uow_factory: UnitOfWorkFactory, principal: Principal, b
     return {"id": str(key_id), "name": body.name, "roles": list(body.roles), "key": key, "prefix": key[:12]}
 
 
-async def revoke_api_key(uow_factory: UnitOfWorkFactory, principal: Principal, key_id: uuid.UUID) -> None:
+async def revoke_api_key(
+    uow_factory: UnitOfWorkFactory, cache: PrincipalCache, principal: Principal, key_id: uuid.UUID
+) -> None:
+    """Revoked at once: every gateway replica forgets its cached principals when this commits."""
     async with uow_factory() as uow:
+        await uow.session.execute(text(f"NOTIFY {CHANNEL}"))
         revoked = await uow.session.scalar(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.partner_id == principal.partner_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=uow.clock.now())
             .returning(api_keys.c.id)
         )
+    cache.forget_all()
     if revoked is None:
         raise NotFound("API key")
 
@@ -139,31 +145,39 @@ async def issue_token(
     return {"access_token": token, "token_type": "bearer", "expires_in": int(ttl.total_seconds())}
 
 
-async def authenticate(uow_factory: UnitOfWorkFactory, token: str, *, operator_token: str, secret: str) -> Principal | None:
+async def authenticate(
+    uow_factory: UnitOfWorkFactory, cache: PrincipalCache, token: str, *, operator_token: str, secret: str
+) -> Principal | None:
+    """The caller behind a bearer token, from the cache when it can (see principals.py)."""
     if same_secret(token, operator_token):
         return OPERATOR
-    async with uow_factory.read() as uow:
-        if token.startswith(API_KEY_PREFIX):
-            row = (
-                await uow.session.execute(
-                    select(api_keys.c.id, api_keys.c.partner_id, api_keys.c.roles).where(
-                        api_keys.c.key_hash == digest(token), api_keys.c.revoked_at.is_(None)
-                    )
-                )
-            ).first()
-            if row is None:
-                return None
-            return Principal(actor=f"api_key:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles))
-        claims = read_access_token(token, secret=secret, now=uow.clock.now())
+    is_key = token.startswith(API_KEY_PREFIX)
+    if is_key:
+        key: Any = digest(token)
+    else:
+        claims = read_access_token(token, secret=secret, now=uow_factory.clock.now())
         if claims is None:
             return None
-        row = (
-            await uow.session.execute(
-                select(users.c.id, users.c.partner_id, users.c.roles).where(
-                    users.c.id == claims.user_id, users.c.disabled_at.is_(None)
-                )
-            )
-        ).first()
+        key = claims.user_id
+    found, principal = cache.get(key)
+    if found:
+        return principal
+    generation = cache.generation
+    if is_key:
+        query = select(api_keys.c.id, api_keys.c.partner_id, api_keys.c.roles).where(
+            api_keys.c.key_hash == key, api_keys.c.revoked_at.is_(None)
+        )
+    else:
+        query = select(users.c.id, users.c.partner_id, users.c.roles).where(
+            users.c.id == key, users.c.disabled_at.is_(None)
+        )
+    async with uow_factory.read() as uow:
+        row = (await uow.session.execute(query)).first()
     if row is None:
         return None
-    return Principal(actor=f"user:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles), user_id=row.id)
+    principal = Principal(
+        actor=f"{'api_key' if is_key else 'user'}:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles),
+        user_id=None if is_key else row.id,
+    )
+    cache.put(key, principal, generation)
+    return principal

@@ -13,6 +13,9 @@ class Settings(ServiceSettings):
     portal_operator_token: SecretStr = Field(description="the operator's bootstrap token")
     portal_token_secret: SecretStr | None = Field(default=None, description="HMAC key signing user access tokens")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    principal_cache_seconds: float = Field(
+        default=60, ge=0, le=3600, description="how long an authenticated principal is reused (0: never cached)"
+    )
     customers_url: str = "http://127.0.0.1:8101"
     subscriptions_url: str = "http://127.0.0.1:8102"
     billing_url: str = "http://127.0.0.1:8103"
