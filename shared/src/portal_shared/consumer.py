@@ -4,8 +4,11 @@ For every message: parse the envelope (not JSON, unknown type or invalid
 payload → dead-letter topic at once), skip types this service does not
 handle, then run the handler in a unit of work that first records
 `(consumer, event_id)` in `processed_events` — a duplicate delivery finds the
-row and changes nothing. The offset is committed only after that transaction
-(FastStream's NACK_ON_ERROR, never the at-most-once ACK_FIRST).
+row and changes nothing. A batch's events share one transaction (one commit
+per batch: the commit's disk flush is most of an event's cost); the first
+failure rolls it back and the batch is handled again one event per
+transaction. Offsets are committed only after that (FastStream's
+NACK_ON_ERROR, never the at-most-once ACK_FIRST).
 
 A handler error is retried with backoff, and after `max_attempts` the message
 goes to `<topic>.dlq` with the error, and the partition moves on. A database
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -46,6 +49,17 @@ BATCH_SIZE = 100
 
 class PoisonMessage(Exception):
     """A message no retry can help (raised while parsing, or by a handler): dead-lettered at once."""
+
+
+class _Ready(NamedTuple):
+    """A record parsed and validated, with the handler it goes to."""
+
+    topic: str
+    body: bytes
+    headers: dict[str, Any]
+    envelope: Envelope
+    event: Event
+    handler: Handler
 
 
 class RetryLater(Exception):
@@ -118,27 +132,60 @@ class EventConsumer:
         return f"{topic_prefix}{self.name}.{topic}"
 
     async def on_batch(self, message: KafkaMessage) -> None:
-        """Records in partition order, one transaction each; the offsets are committed once the whole batch is
-        handled (a crash mid-batch redelivers it, and the inbox skips what was already done)."""
+        """A batch in partition order. All its events are first handled in one transaction (one commit for up
+        to BATCH_SIZE events); if any handler fails, that transaction rolls back and the batch is handled again
+        one event per transaction, in order, with the retries below. The offsets are committed once the whole
+        batch is handled (a crash mid-batch redelivers it, and the inbox skips what was already done)."""
+        ready = []
         for record in message.raw_message:
-            await self.process(record.topic, record.value, dict(record.headers or ()))
+            item = await self._prepare(record.topic, record.value, dict(record.headers or ()))
+            if item is not None:
+                ready.append(item)
+        if len(ready) > 1 and await self._handle_together(ready):
+            return
+        for item in ready:
+            await self._handle_with_retries(*item)
 
     async def process(self, topic: str, body: bytes, headers: dict[str, Any]) -> None:
+        """One record on its own (its own transaction, with retries)."""
+        item = await self._prepare(topic, body, headers)
+        if item is not None:
+            await self._handle_with_retries(*item)
+
+    async def _prepare(self, topic: str, body: bytes, headers: dict[str, Any]) -> _Ready | None:
+        """The record's event and handler; None once a bad record is dead-lettered or nothing here handles it."""
         try:
             envelope, contract = self._parse(body)
         except PoisonMessage as exc:
             await self._dead_letter(topic, body, headers, str(exc))
-            return
+            return None
         handler = self._handlers.get(contract)
         if handler is None:
-            return
-        bind_correlation_id(envelope.correlation_id)
+            return None
         try:
             event = contract.model_validate(envelope.payload)
         except ValidationError as exc:
             await self._dead_letter(topic, body, headers, f"invalid {envelope.type} payload: {exc}")
-            return
-        await self._handle_with_retries(topic, body, headers, envelope, event, handler)
+            return None
+        return _Ready(topic, body, headers, envelope, event, handler)
+
+    async def _handle_together(self, ready: list[_Ready]) -> bool:
+        """Every event of the batch in one transaction; False (and nothing kept) if any of them failed."""
+        assert self._uow is not None, "attach() the consumer before use"
+        firsts: list[bool] = []
+        try:
+            async with self._uow() as uow:
+                for item in ready:
+                    bind_correlation_id(item.envelope.correlation_id)
+                    firsts.append(await self._run(uow, item.envelope, item.event, item.handler))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the batch is handled again event by event, with retries
+            log.info("batch rolled back; handling it event by event", size=len(ready), error=repr(exc))
+            return False
+        for item, first in zip(ready, firsts, strict=True):
+            EVENTS_HANDLED.labels(self.name, item.envelope.type, "ok" if first else "duplicate").inc()
+        return True
 
     def _parse(self, body: bytes) -> tuple[Envelope, type[Event]]:
         try:
@@ -191,19 +238,24 @@ class EventConsumer:
 
     async def _handle_once(self, envelope: Envelope, event: Event, handler: Handler) -> None:
         assert self._uow is not None, "attach() the consumer before use"
+        bind_correlation_id(envelope.correlation_id)
         async with self._uow() as uow:
-            uow.causation_id = envelope.event_id
-            first_time = await uow.session.scalar(
-                insert(processed_events)
-                .values(consumer=self.name, event_id=envelope.event_id, event_type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(processed_events.c.event_id)
-            )
-            if first_time is None:
-                EVENTS_HANDLED.labels(self.name, envelope.type, "duplicate").inc()
-                return
-            await handler(uow, envelope, event)
-        EVENTS_HANDLED.labels(self.name, envelope.type, "ok").inc()
+            first = await self._run(uow, envelope, event, handler)
+        EVENTS_HANDLED.labels(self.name, envelope.type, "ok" if first else "duplicate").inc()
+
+    async def _run(self, uow: UnitOfWork, envelope: Envelope, event: Event, handler: Handler) -> bool:
+        """Claim the event in the inbox and handle it, inside `uow`; False if it was handled before."""
+        uow.causation_id = envelope.event_id
+        first_time = await uow.session.scalar(
+            insert(processed_events)
+            .values(consumer=self.name, event_id=envelope.event_id, event_type=envelope.type)
+            .on_conflict_do_nothing()
+            .returning(processed_events.c.event_id)
+        )
+        if first_time is None:
+            return False
+        await handler(uow, envelope, event)
+        return True
 
     async def _dead_letter(self, topic: str, body: bytes, headers: dict[str, Any], error: str) -> None:
         assert self._producer is not None, "attach() the consumer before use"

@@ -61,7 +61,7 @@ class UnitOfWork:
         self._db = db
         self.clock = clock
         self._notify = on_commit_with_events
-        self._published = 0
+        self._outgoing: list[dict[str, Any]] = []
         self.causation_id: uuid.UUID | None = None
         self.session: AsyncSession
 
@@ -73,8 +73,11 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None:
+                if self._outgoing:
+                    # One statement for all of the transaction's events, in the order they were published.
+                    await self.session.execute(insert(outbox), self._outgoing)
                 await self.session.commit()
-                if self._published:
+                if self._outgoing:
                     self._notify()
             else:
                 await self.session.rollback()
@@ -98,8 +101,8 @@ class UnitOfWork:
             causation_id=self.causation_id,
             payload=event.model_dump(mode="json"),
         )
-        await self.session.execute(
-            insert(outbox).values(
+        self._outgoing.append(
+            dict(
                 event_id=envelope.event_id,
                 topic=event.TOPIC,
                 key=envelope.key,
@@ -107,7 +110,6 @@ class UnitOfWork:
                 envelope=envelope.model_dump(mode="json"),
             )
         )
-        self._published += 1
         return envelope
 
 

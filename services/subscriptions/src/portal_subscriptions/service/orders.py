@@ -108,9 +108,8 @@ async def place_order(
     """One transaction: the order, then its fulfilment (subscriptions, seat batches, licenses, events)."""
     order = await record_order(uow, tenant, partner, customer.id, customer.name, customer.email, lines, body,
                                quote_number=quote_number, status="placed")
-    created = await fulfil_order(uow, order)
-    row = (await uow.session.execute(select(orders).where(orders.c.id == order.id))).one()
-    return order_view(row, created)
+    completed, created = await fulfil_order(uow, order)
+    return order_view(completed, created)
 
 
 async def record_order(
@@ -124,10 +123,9 @@ async def record_order(
         (await uow.session.scalars(select(partner_links.c.reseller_id).where(partner_links.c.distributor_id == tenant.partner_id))).all()
     )
     check_resellers(partner.kind, body.reseller_id, body.additional_reseller_ids, linked)
-    order_id = uuid.uuid4()
-    await uow.session.execute(
+    return (await uow.session.execute(
         insert(orders).values(
-            id=order_id,
+            id=uuid.uuid4(),
             number=await numbers.next_number(uow.session, numbers.ORDER, "order_number_seq"),
             customer_id=customer_id, partner_id=tenant.partner_id, status=status, po_number=body.po_number,
             quote_number=quote_number, payment_method=body.payment.method,
@@ -137,16 +135,16 @@ async def record_order(
             total=total([Decimal(line["amount"]) for line in lines], partner.currency), lines=lines,
             pack_number=await numbers.next_number(uow.session, numbers.PACK, "pack_number_seq"),
             customer_name=customer_name, customer_email=customer_email, placed_at=uow.clock.now(),
-        )
-    )
-    return (await uow.session.execute(select(orders).where(orders.c.id == order_id))).one()
+        ).returning(*orders.c)
+    )).one()
 
 
-async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscription]:
-    """The order's subscriptions, seat batches and licenses; then OrderPlaced, SubscriptionCreated, OrderCompleted."""
+async def fulfil_order(uow: UnitOfWork, order: Any) -> tuple[Any, list[CompletedSubscription]]:
+    """The order's subscriptions, seat batches and licenses, then its events; the completed order row and what was created."""
     now = uow.clock.now()
     created: list[CompletedSubscription] = []
     snapshots: list[SubscriptionSnapshot] = []
+    rows: dict[str, list[dict[str, Any]]] = {"subscriptions": [], "seat_batches": [], "licenses": []}
     base_by_offer: dict[str, uuid.UUID] = {}
     for line in sorted(order.lines, key=lambda l: l["base_offer_id"] is not None):
         subscription_id = uuid.uuid4()
@@ -161,19 +159,16 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscriptio
             base_subscription_id=uuid.UUID(str(base_id)) if base_id else None,
             reseller_id=order.reseller_id, pack_number=order.pack_number, created_at=now, term_started_at=now,
         )
-        await uow.session.execute(insert(subscriptions).values(**values))
+        rows["subscriptions"].append(values)
         base_by_offer.setdefault(line["offer_id"], subscription_id)
         batch_id = uuid.uuid4()
-        await uow.session.execute(
-            insert(seat_batches).values(id=batch_id, subscription_id=subscription_id, quantity=line["quantity"],
-                                        kind="initial", added_at=now)
-        )
+        rows["seat_batches"].append(dict(id=batch_id, subscription_id=subscription_id, quantity=line["quantity"],
+                                         kind="initial", added_at=now))
         issued = [LicenseInfo(license_id=license_id(), key=license_key()) for _ in range(line["quantity"])]
-        await uow.session.execute(
-            insert(licenses),
-            [{"id": l.license_id, "key": l.key, "subscription_id": subscription_id, "seat_batch_id": batch_id,
-              "customer_id": order.customer_id, "partner_id": order.partner_id, "order_id": order.id, "status": "active"}
-             for l in issued],
+        rows["licenses"].extend(
+            {"id": l.license_id, "key": l.key, "subscription_id": subscription_id, "seat_batch_id": batch_id,
+             "customer_id": order.customer_id, "partner_id": order.partner_id, "order_id": order.id, "status": "active"}
+            for l in issued
         )
         snapshots.append(SubscriptionSnapshot(
             subscription_id=subscription_id, customer_id=order.customer_id, partner_id=order.partner_id,
@@ -187,7 +182,13 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscriptio
             quantity=line["quantity"], status=status, term_start=values["term_start"], term_end=values["term_end"],
             licenses=issued,
         ))
-    await uow.session.execute(update(orders).where(orders.c.id == order.id).values(status="completed", completed_at=now))
+    # One statement per table for all the order's lines (an add-on's base is inserted before it).
+    for table in (subscriptions, seat_batches, licenses):
+        if rows[table.name]:
+            await uow.session.execute(insert(table), rows[table.name])
+    completed = (await uow.session.execute(
+        update(orders).where(orders.c.id == order.id).values(status="completed", completed_at=now).returning(*orders.c)
+    )).one()
     ids = dict(partner_id=order.partner_id, customer_id=order.customer_id)
     await uow.publish(
         OrderPlaced(
@@ -207,7 +208,7 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> list[CompletedSubscriptio
                        po_number=order.po_number, pack_number=order.pack_number, subscriptions=created, completed_at=now),
         **ids,
     )
-    return created
+    return completed, created
 
 
 def _order_line(line: dict[str, Any], currency: str) -> OrderLine:
