@@ -1,8 +1,14 @@
 """Rate limits: token buckets per partner and per API key, kept in PostgreSQL."""
 
+import uuid
+
 import pytest
 
+from portal_shared.api.partners import UserCreate
+
+from portal_gateway import service
 from portal_gateway.domain.rate_limits import BucketState, Limit, decide
+from portal_gateway.domain.roles import Principal
 
 from .conftest import OPERATOR_TOKEN, api_key
 
@@ -66,3 +72,38 @@ async def test_zero_turns_rate_limiting_off(gateway_app, partner):
         for _ in range(3):
             answer = await client.get("/v1/partners/me", headers=seller.key.headers)
             assert answer.status_code != 429 and "RateLimit-Limit" not in answer.headers
+
+
+async def _user(client, partner_id) -> str:
+    admin = Principal(actor="test", partner_id=partner_id, roles=frozenset({"global_admin"}))
+    email = f"user.{uuid.uuid4().hex[:8]}@example.com"
+    await service.create_user(client.app.state.runtime.uow, admin,
+                              UserCreate(name="U", email=email, password=PASSWORD, roles=["support_agent"]))
+    return email
+
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.mark.infra
+async def test_sign_ins_are_limited_per_username_so_a_password_cannot_be_guessed(gateway_app, partner):
+    seller = await partner()
+    async with gateway_app(login_per_minute=3, login_burst=3) as client:
+        email, other = await _user(client, seller.id), await _user(client, seller.id)
+        guesses = [await client.post("/v1/auth/token", data={"username": email.upper(), "password": f"guess-{i}"})
+                   for i in range(3)]
+        refused = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+        unaffected = await client.post("/v1/auth/token", data={"username": other, "password": PASSWORD})
+    assert [g.status_code for g in guesses] == [401, 401, 401]
+    assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+    assert int(refused.headers["Retry-After"]) >= 1 and "access_token" not in refused.text
+    assert unaffected.status_code == 200 and unaffected.json()["access_token"]
+
+
+@pytest.mark.infra
+async def test_sign_ins_are_limited_per_client_address_across_usernames(gateway_app, partner):
+    seller = await partner()
+    async with gateway_app(login_ip_per_minute=2, login_ip_burst=2) as client:
+        answers = [await client.post("/v1/auth/token", data={"username": await _user(client, seller.id),
+                                                             "password": PASSWORD}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]

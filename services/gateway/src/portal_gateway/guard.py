@@ -1,7 +1,8 @@
 """The gateway's guard around every request (an ASGI middleware inside the request-id middleware).
 
-In order: a request body over `MAX_REQUEST_BYTES` answers 413; the caller is
-authenticated once (the route's dependency reuses the result); a partner's
+In order: a request body over `MAX_REQUEST_BYTES` answers 413; a sign-in
+(`POST /v1/auth/token`) takes a token per username and per client address
+(429 when empty: password guessing); the caller is authenticated once (the route's dependency reuses the result); a partner's
 caller takes a token from its rate-limit buckets (429 when empty); a write
 (POST/PATCH/PUT/DELETE) by an authenticated caller claims its `Idempotency-Key`
 (X-4), runs, and is audited (X-6) together with storing its response, before
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
 from fastapi import FastAPI
@@ -24,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal_shared.db import UnitOfWorkFactory, is_transient
 from portal_shared.logging import correlation_id
 from portal_shared.problems import Problem, problem_response
+from portal_shared.security import digest
 
 from portal_gateway import audit, idempotency, rate_limits, service
 from portal_gateway.domain import idempotency as keys
@@ -41,6 +44,7 @@ SECURITY_HEADERS = (
 )
 _NO_STORE = (b"cache-control", b"no-store")
 _STORED_HEADERS = ("location", "content-disposition")
+LOGIN_PATH = "/v1/auth/token"
 
 
 class _TooLarge(Exception):
@@ -140,6 +144,17 @@ def _buckets(principal: Principal, settings: Settings) -> list[tuple[str, Limit]
     ]
 
 
+def _login_buckets(scope: Scope, body: bytes, settings: Settings) -> list[tuple[str, Limit]]:
+    """Sign-in attempts per username (guessing one account's password) and per client address (trying many
+    accounts); the username is kept as a digest, never in clear, in the buckets table."""
+    username = parse_qs(body.decode("utf-8", "replace")).get("username", [""])[0].strip().lower()
+    client = (scope.get("client") or ("unknown", 0))[0]
+    return [
+        (f"login:user:{digest(username)}", Limit(settings.login_per_minute, settings.login_burst)),
+        (f"login:ip:{client}", Limit(settings.login_ip_per_minute, settings.login_ip_burst)),
+    ]
+
+
 class Guard:
     """Size limit, authentication, rate limits, idempotency keys, audit and security headers (see the module)."""
 
@@ -182,6 +197,11 @@ class Guard:
             await _answer(scope, receive, send, too_large)
             return
         receive = _replaying(body, receive)
+        if scope["path"] == LOGIN_PATH and settings.login_per_minute:
+            allowed, headers = decide(await rate_limits.take(uow, _login_buckets(scope, body, settings)))
+            if not allowed:
+                await _answer(scope, receive, send, Problem(429, "too many sign-in attempts; retry later", headers=headers))
+                return
         principal = await _authenticate(scope, app)
         if principal is not None and principal.partner_id is not None and settings.rate_limit_per_minute:
             allowed, headers = decide(await rate_limits.take(uow, _buckets(principal, settings)))
