@@ -96,9 +96,14 @@ def pg_url(stack, service: str) -> str:
     return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
+def load_average() -> list[float]:
+    """The machine is shared: every report says how busy it was."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+            "load_average": load_average()}
 
 
 def versus(label: str, value: float | None, reference: str) -> dict[str, Any]:
@@ -129,14 +134,16 @@ def _appendix(comparisons: list[dict], rss: dict[str, float] | None) -> list[str
     lines = []
     if comparisons:
         at = json.loads(REFERENCE.read_text())["at"] if REFERENCE.exists() else None
-        lines += ["", f"## Against the reference ({f'measured {at}' if at else 'not measured: run python -m bench.reference'})",
+        when = f"measured {at}" if at else "not measured: run python -m bench.reference"
+        lines += ["", f"## Against the reference ({when})",
                   "", "| figure | project | reference | project ÷ reference | share of the reference's performance |",
                   "|---|---|---|---|---|"]
         for c in comparisons:
             ratio = f"{c['ratio']:.3g}×" if c["ratio"] is not None else "—"
-            share = f"{c['share']:.0%}" if c["share"] is not None else "—"
-            lines.append(f"| {c['figure']} | {c['value']} | {c['reference_value'] if c['reference_value'] is not None else '—'}"
-                         f" ({c['reference_label'] or c['reference']}) | {ratio} | {share} |")
+            share = f"{c['share'] * 100:.2g}%" if c["share"] is not None else "—"
+            reference = "—" if c["reference_value"] is None else c["reference_value"]
+            lines.append(f"| {c['figure']} | {c['value']} | {reference} ({c['reference_label'] or c['reference']}) "
+                         f"| {ratio} | {share} |")
     if rss:
         lines += ["", f"## Memory at the end (RSS, MB; target ≤ {RSS_TARGET_MB} each)", "",
                   "| " + " | ".join(rss) + " |", "|" + "---|" * len(rss),
