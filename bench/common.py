@@ -151,16 +151,16 @@ def _appendix(comparisons: list[dict], rss: dict[str, float] | None) -> list[str
     return lines
 
 
-def write_report(name: str, report: dict[str, Any], markdown: str, *, comparisons: list[dict] = (),
+def write_report(name: str, report: dict[str, Any], markdown: str, *, comparisons: list[dict] | None = None,
                  rss: dict[str, float] | None = None) -> Path:
     """bench/results/<name>.json and .md; every report ends with its figures against the reference and the
     memory of each service at the end, in the same words."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {"benchmark": name, "at": datetime.now(UTC).isoformat(), "machine": machine(), **report,
-              "versus_reference": list(comparisons), "rss_mb": rss}
+              "versus_reference": comparisons or [], "rss_mb": rss}
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
     path = RESULTS / f"{name}.md"
-    path.write_text(markdown.rstrip("\n") + "\n" + "\n".join(_appendix(list(comparisons), rss)) + "\n")
+    path.write_text(markdown.rstrip("\n") + "\n" + "\n".join(_appendix(comparisons or [], rss)) + "\n")
     return path
 
 
