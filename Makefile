@@ -23,8 +23,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-## make bench: the benchmarks (real system on this machine); reports in bench/results/.
+## make bench: the reference figures, then every benchmark and a partner day (real system on this machine);
+## reports in bench/results/.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e './stack[bench]'
 	$(PY) -m bench.run
 
 ## make asyncapi: the AsyncAPI document of every service, written to docs/asyncapi/.

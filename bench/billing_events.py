@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 import threading
@@ -43,7 +42,7 @@ from portal_shared.money import Money
 from portal_shared.outbox import kafka_headers
 from portal_stack.testing import customer_body
 
-from bench.common import cpu_seconds, pg_url, start_stack, write_report
+from bench.common import cpu_seconds, load_average, partner_key, pg_url, rss_mb, start_stack, versus, write_report
 
 OFFERS = [("forge-ide", "Forge IDE", Decimal("249.00")), ("forge-db", "Forge DB", Decimal("199.00")),
           ("all-products-pack", "All Products Pack", Decimal("649.00")),
@@ -52,30 +51,19 @@ OFFERS = [("forge-ide", "Forge IDE", Decimal("249.00")), ("forge-db", "Forge DB"
 CUSTOMERS = 24
 
 
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 # ---- setup through the gateway --------------------------------------------------------------------------------
 
 
 def partner_with_customers(stack) -> tuple[str, str, list[dict]]:
+    partner_id, key = partner_key(stack.gateway_url, stack.operator_token, "Bench Billing")
     with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        email = f"bench.{uuid.uuid4().hex[:8]}@example.com"
-        body = {"name": "Bench Billing", "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
-                "admin": {"name": "A", "email": email, "password": "bench-password-123"}}
-        partner = client.post("/v1/partners", json=body, headers={"Authorization": f"Bearer {stack.operator_token}"})
-        partner.raise_for_status()
-        token = client.post("/v1/auth/token", data={"username": email, "password": "bench-password-123"}).json()
-        key = client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
-                          headers={"Authorization": f"Bearer {token['access_token']}"}).json()["key"]
         headers = {"Authorization": f"Bearer {key}"}
         customers = []
         for _ in range(CUSTOMERS):
             created = client.post("/v1/customers", json=customer_body(), headers=headers)
             created.raise_for_status()
             customers.append(created.json())
-    return partner.json()["id"], key, customers
+    return partner_id, key, customers
 
 
 async def wait_rows(url: str, query: str, expected: int, timeout: float, *args) -> None:
@@ -346,6 +334,7 @@ def main(events: int = 10_000, invoices: int = 100_000) -> dict:
         full["cpu_seconds_both_exports"] = {k: round(after[k] - before.get(k, 0), 1) for k in after}
         full["rows_expected"] = loaded["lines"] + 4
         full["total_expected"] = str(loaded["total"])
+        memory = rss_mb(stack)
     finally:
         stack.stop()
     total_seconds = time.perf_counter() - started_all
@@ -389,7 +378,10 @@ def main(events: int = 10_000, invoices: int = 100_000) -> dict:
               (f"Setup: {events:,} events produced in {d['produce_seconds']} s; {invoices:,} invoices bulk-loaded in "
               f"{load_seconds:.0f} s. Load average before/after: {load_before} / {report['load_average_after']} "
               f"(2 cores, shared). Whole benchmark {total_seconds:.0f} s.")]
-    path = write_report("billing_events", report, "\n".join(lines) + "\n")
+    comparisons = [versus("invoice events/s, one billing process", rate, "pg_insert_commit_per_s"),
+                   versus("invoice events/s after the first invoice", d["events_per_s_after_first_invoice"],
+                          "pg_insert_commit_per_s")]
+    path = write_report("billing_events", report, "\n".join(lines), comparisons=comparisons, rss=memory)
     print(path.read_text())
     return report
 

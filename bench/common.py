@@ -5,20 +5,25 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import shutil
 import platform
+import shutil
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from portal_stack.stack import Stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REFERENCE = RESULTS / "reference.json"
+WORKERS = 16  # concurrent clients of every throughput figure, the reference's included, so that they compare
+RSS_TARGET_MB = 200
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -70,22 +75,92 @@ def environment(values: dict[str, str]):
                 os.environ[k] = v
 
 
+def partner_key(gateway_url: str, operator_token: str, name: str = "Bench") -> tuple[str, str]:
+    """A reseller created by the operator, and an API key of its global admin: (partner id, key), through the
+    gateway as a partner's integration gets them."""
+    email, password = f"bench.{uuid.uuid4().hex[:8]}@example.com", "bench-password-123"
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        body = {"name": name, "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
+                "admin": {"name": "A", "email": email, "password": password}}
+        partner = client.post("/v1/partners", json=body, headers={"Authorization": f"Bearer {operator_token}"})
+        partner.raise_for_status()
+        token = client.post("/v1/auth/token", data={"username": email, "password": password})
+        token.raise_for_status()
+        key = client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
+                          headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+        key.raise_for_status()
+    return partner.json()["id"], key.json()["key"]
+
+
 def pg_url(stack, service: str) -> str:
     return stack.processes[service].env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
 
+def load_average() -> list[float]:
+    """The machine is shared: every report says how busy it was."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def machine() -> dict[str, Any]:
-    import os
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_average": load_average()}
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+def versus(label: str, value: float | None, reference: str) -> dict[str, Any]:
+    """A project figure beside the reference figure `reference` of bench/results/reference.json (written by
+    `python -m bench.reference`, first in `make bench`): the machine is shared and noisy, so the ratio is the
+    figure that compares across runs. `ratio` = project ÷ reference; `share` = the project's performance as a
+    fraction of the reference's (reference ÷ project for times, `_ms`; project ÷ reference for rates), so
+    that 0.4 reads "40% of the raw parts" either way."""
+    figures = json.loads(REFERENCE.read_text())["figures"] if REFERENCE.exists() else {}
+    ref = figures.get(reference)
+    row = {"figure": label, "value": value, "reference": reference, "reference_label": ref and ref["label"],
+           "reference_value": ref and ref["value"], "ratio": None, "share": None}
+    if value and ref and ref["value"]:
+        row["ratio"] = round(value / ref["value"], 3)
+        row["share"] = round(ref["value"] / value if reference.endswith("_ms") else value / ref["value"], 3)
+    return row
 
 
-def write_report(name: str, report: dict[str, Any], markdown: str) -> Path:
+def rss_mb(stack: Stack) -> dict[str, float]:
+    """Resident memory of each running service process and the gateway (issue 9: ≤ 200 MB each under load)."""
+    import psutil
+
+    return {name: round(psutil.Process(p.process.pid).memory_info().rss / 2**20, 1)
+            for name, p in stack.processes.items() if p.running}
+
+
+def _appendix(comparisons: list[dict], rss: dict[str, float] | None) -> list[str]:
+    lines = []
+    if comparisons:
+        at = json.loads(REFERENCE.read_text())["at"] if REFERENCE.exists() else None
+        when = f"measured {at}" if at else "not measured: run python -m bench.reference"
+        lines += ["", f"## Against the reference ({when})",
+                  "", "| figure | project | reference | project ÷ reference | share of the reference's performance |",
+                  "|---|---|---|---|---|"]
+        for c in comparisons:
+            ratio = f"{c['ratio']:.3g}×" if c["ratio"] is not None else "—"
+            share = f"{c['share'] * 100:.2g}%" if c["share"] is not None else "—"
+            reference = "—" if c["reference_value"] is None else c["reference_value"]
+            lines.append(f"| {c['figure']} | {c['value']} | {reference} ({c['reference_label'] or c['reference']}) "
+                         f"| {ratio} | {share} |")
+    if rss:
+        lines += ["", f"## Memory at the end (RSS, MB; target ≤ {RSS_TARGET_MB} each)", "",
+                  "| " + " | ".join(rss) + " |", "|" + "---|" * len(rss),
+                  "| " + " | ".join(f"{v}{'' if v <= RSS_TARGET_MB else ' (over)'}" for v in rss.values()) + " |"]
+    return lines
+
+
+def write_report(name: str, report: dict[str, Any], markdown: str, *, comparisons: list[dict] | None = None,
+                 rss: dict[str, float] | None = None) -> Path:
+    """bench/results/<name>.json and .md; every report ends with its figures against the reference and the
+    memory of each service at the end, in the same words."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = {"benchmark": name, "at": datetime.now(UTC).isoformat(), "machine": machine(), **report}
+    report = {"benchmark": name, "at": datetime.now(UTC).isoformat(), "machine": machine(), **report,
+              "versus_reference": comparisons or [], "rss_mb": rss}
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
     path = RESULTS / f"{name}.md"
-    path.write_text(markdown)
+    path.write_text(markdown.rstrip("\n") + "\n" + "\n".join(_appendix(comparisons or [], rss)) + "\n")
     return path
 
 

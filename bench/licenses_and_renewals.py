@@ -38,7 +38,19 @@ import asyncpg
 import httpx
 from portal_stack.demo import DEMO_CATALOG, load_catalog
 
-from bench.common import cpu_seconds, environment, pg_url, start_stack, summary_ms, timed, write_report
+from bench.common import (
+    cpu_seconds,
+    environment,
+    load_average,
+    partner_key,
+    pg_url,
+    rss_mb,
+    start_stack,
+    summary_ms,
+    timed,
+    versus,
+    write_report,
+)
 
 GATEWAY_ENV = {
     "SERVICE_TIMEOUT_SECONDS": "3600",
@@ -291,18 +303,6 @@ async def renewal_run(stack, url: str, due: date, expected: int) -> dict:
             "subscriptions_due_jobs": ran, "outbox_left_after": outbox, "progress": progress[:: max(1, len(progress) // 40)]}
 
 
-def _partner_key(client: httpx.Client, operator_token: str) -> tuple[str, str]:
-    email = f"bench.{uuid.uuid4().hex[:8]}@example.com"
-    body = {"name": "Bench Licenses", "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
-            "admin": {"name": "A", "email": email, "password": "bench-password-123"}}
-    partner = client.post("/v1/partners", json=body, headers={"Authorization": f"Bearer {operator_token}"})
-    partner.raise_for_status()
-    token = client.post("/v1/auth/token", data={"username": email, "password": "bench-password-123"}).json()["access_token"]
-    key = client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
-                      headers={"Authorization": f"Bearer {token}"}).json()["key"]
-    return partner.json()["id"], key
-
-
 async def _wait_partner(url: str, partner_id: uuid.UUID, timeout: float = 60) -> None:
     """The partner reaches service subscriptions' read model by event."""
     conn = await asyncpg.connect(url)
@@ -319,14 +319,13 @@ async def _wait_partner(url: str, partner_id: uuid.UUID, timeout: float = 60) ->
 def main(licenses: int = 1_000_000, renewals: int = 100_000, rounds: int = 1000) -> dict:
     rng = random.Random(5)
     started_all = time.perf_counter()
-    load_before = [round(x, 2) for x in os.getloadavg()]
+    load_before = load_average()
     with environment(GATEWAY_ENV):
         stack = start_stack()
     try:
         url = pg_url(stack, "subscriptions")
         load_catalog(stack.gateway_url, stack.operator_token)
-        with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-            partner_id, key = _partner_key(client, stack.operator_token)
+        partner_id, key = partner_key(stack.gateway_url, stack.operator_token, "Bench Licenses")
         asyncio.run(_wait_partner(url, uuid.UUID(partner_id)))
         today = datetime.now(UTC).date()
         due = today + timedelta(days=2)
@@ -356,6 +355,7 @@ def main(licenses: int = 1_000_000, renewals: int = 100_000, rounds: int = 1000)
         renewal = asyncio.run(renewal_run(stack, url, due, prepared))
         after = cpu_seconds(stack)
         renewal["cpu_seconds"] = {k: round(after[k] - before.get(k, 0), 1) for k in after}
+        memory = rss_mb(stack)
     finally:
         stack.stop()
     total_seconds = time.perf_counter() - started_all
@@ -364,7 +364,7 @@ def main(licenses: int = 1_000_000, renewals: int = 100_000, rounds: int = 1000)
         "orders": made["orders"], "customers": loaded["customers"], "load_seconds": round(load_seconds, 1),
         "vacuum_seconds": round(vacuum_seconds, 1), "lookup_rounds": rounds, "lookup_seconds": round(lookup_seconds, 1),
         "lookups": lookups, "target_p99_ms": 20, "lookup_cpu_ms_per_request": lookup_cpu_ms, "renewal": renewal,
-        "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_before, "load_average_after": load_average(),
         "total_seconds": round(total_seconds, 1),
     }
     r = renewal
@@ -386,7 +386,10 @@ def main(licenses: int = 1_000_000, renewals: int = 100_000, rounds: int = 1000)
               "", (f"Setup: bulk load {load_seconds:.0f} s, renewal set + VACUUM ANALYZE {vacuum_seconds:.0f} s; "
               f"whole benchmark {total_seconds:.0f} s. Load average before/after: {load_before} / "
               f"{report['load_average_after']} (2 cores, shared).")]
-    path = write_report("licenses_and_renewals", report, "\n".join(lines) + "\n")
+    comparisons = [versus(f"license lookup by {kind}, {q} ms", s[f"{q}_ms"], f"http_{q}_ms")
+                   for kind, s in lookups.items() for q in ("p50", "p99")]
+    comparisons.append(versus("renewals/s", r["renewals_per_s"], "pg_insert_commit_per_s"))
+    path = write_report("licenses_and_renewals", report, "\n".join(lines), comparisons=comparisons, rss=memory)
     print(path.read_text())
     return report
 

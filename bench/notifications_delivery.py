@@ -37,7 +37,17 @@ import asyncpg
 import httpx
 from portal_stack.testing import customer_body
 
-from bench.common import cpu_seconds, environment, pg_url, start_stack, write_report
+from bench.common import (
+    cpu_seconds,
+    environment,
+    load_average,
+    partner_key,
+    pg_url,
+    rss_mb,
+    start_stack,
+    versus,
+    write_report,
+)
 
 GATEWAY_ENV = {
     "RATE_LIMIT_PER_MINUTE": "10000000",
@@ -45,10 +55,6 @@ GATEWAY_ENV = {
     "RATE_LIMIT_KEY_PER_MINUTE": "10000000",
     "RATE_LIMIT_KEY_BURST": "1000000",
 }
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def mail_count(directory: Path) -> int:
@@ -73,18 +79,6 @@ def cpu_delta(before: dict, after: dict) -> dict[str, float]:
 
 
 # ---- setup through the gateway --------------------------------------------------------------------------------
-
-
-def partner(client: httpx.Client, operator_token: str) -> tuple[str, dict]:
-    email = f"bench.{uuid.uuid4().hex[:8]}@example.com"
-    body = {"name": "Bench Notifications", "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
-            "admin": {"name": "A", "email": email, "password": "bench-password-123"}}
-    created = client.post("/v1/partners", json=body, headers={"Authorization": f"Bearer {operator_token}"})
-    created.raise_for_status()
-    token = client.post("/v1/auth/token", data={"username": email, "password": "bench-password-123"}).json()
-    key = client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
-                      headers={"Authorization": f"Bearer {token['access_token']}"}).json()["key"]
-    return created.json()["id"], {"Authorization": f"Bearer {key}"}
 
 
 async def _model_message(url: str, customer_id: uuid.UUID, timeout: float = 60) -> asyncpg.Record:
@@ -285,8 +279,9 @@ def main(emails: int = 10_000, webhooks: int = 2_000) -> dict:
         stack = start_stack()
     try:
         url = pg_url(stack, "notifications")
+        _, key = partner_key(stack.gateway_url, stack.operator_token, "Bench Notifications")
+        headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-            _partner_id, headers = partner(client, stack.operator_token)
             customer = client.post("/v1/customers", json=customer_body(), headers=headers)
             customer.raise_for_status()
             hook = client.post("/v1/webhooks", json={"url": receiver.url, "event_types": ["customer.created"],
@@ -315,6 +310,7 @@ def main(emails: int = 10_000, webhooks: int = 2_000) -> dict:
         hooks["customers_created_seconds"] = round(create_seconds, 1)
         hooks["customer_create_errors"] = create_errors
         print(f"  {hooks['received']:,} deliveries in {hooks['seconds_from_process_start']} s", flush=True)
+        memory = rss_mb(stack)
     finally:
         stack.stop()
         receiver.close()
@@ -346,7 +342,11 @@ def main(emails: int = 10_000, webhooks: int = 2_000) -> dict:
              (f"Setup: {webhooks:,} customers created through the gateway in {h['customers_created_seconds']} s "
              f"({h['customer_create_errors']} errors). Load average before/after: {load_before} / "
              f"{report['load_average_after']} (2 cores, shared). Whole benchmark {total_seconds:.0f} s.")]
-    path = write_report("notifications_delivery", report, "\n".join(lines) + "\n")
+    comparisons = [versus("emails/s (a committed status change each)", m["emails_per_s_after_first"],
+                          "pg_insert_commit_per_s"),
+                   versus("webhook deliveries/s (an event, a POST, a commit each)", h["deliveries_per_s_after_first"],
+                          "pg_insert_commit_per_s")]
+    path = write_report("notifications_delivery", report, "\n".join(lines), comparisons=comparisons, rss=memory)
     print(path.read_text())
     return report
 

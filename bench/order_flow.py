@@ -13,34 +13,21 @@ import asyncio
 import re
 import sys
 import time
-import uuid
 from datetime import datetime
 
 import httpx
-
-from bench.common import cpu_seconds, start_stack, summary_ms, write_report
 from portal_stack.demo import load_catalog
 from portal_stack.testing import customer_body
+
+from bench.common import WORKERS, cpu_seconds, partner_key, rss_mb, start_stack, summary_ms, versus, write_report
 
 ITEMS = ({"offer_id": "forge-ide", "quantity": 2, "term": "P1Y", "billing_frequency": "annual"},
          {"offer_id": "forge-db", "quantity": 1, "term": "P1Y", "billing_frequency": "monthly"})
 
 
-async def _partner(client: httpx.AsyncClient, operator: dict) -> dict:
-    email = f"bench.{uuid.uuid4().hex[:8]}@example.com"
-    body = {"name": "Bench Orders", "kind": "reseller", "country": "ES", "currency": "EUR", "locale": "en",
-            "admin": {"name": "A", "email": email, "password": "bench-password-123"}}
-    await client.post("/v1/partners", json=body, headers=operator)
-    token = (await client.post("/v1/auth/token", data={"username": email, "password": "bench-password-123"})).json()
-    key = (await client.post("/v1/partners/me/api-keys", json={"name": "bench", "roles": ["global_admin"]},
-                             headers={"Authorization": f"Bearer {token['access_token']}"})).json()["key"]
-    return {"Authorization": f"Bearer {key}"}
-
-
-async def run(stack, orders: int, workers: int) -> dict:
+async def run(stack, headers: dict, orders: int, workers: int) -> dict:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30,
                                  limits=httpx.Limits(max_connections=workers * 2)) as client:
-        headers = await _partner(client, {"Authorization": f"Bearer {stack.operator_token}"})
         customers = [(await client.post("/v1/customers", json=customer_body(), headers=headers)).json()["id"]
                      for _ in range(workers)]
         for customer in customers:
@@ -117,15 +104,17 @@ async def run(stack, orders: int, workers: int) -> dict:
     }
 
 
-def main(orders: int = 1000, workers: int = 16) -> dict:
+def main(orders: int = 1000, workers: int = WORKERS) -> dict:
     stack = start_stack()
     try:
         load_catalog(stack.gateway_url, stack.operator_token)
+        _, key = partner_key(stack.gateway_url, stack.operator_token, "Bench Orders")
         before = cpu_seconds(stack)
-        report = asyncio.run(run(stack, orders, workers))
+        report = asyncio.run(run(stack, {"Authorization": f"Bearer {key}"}, orders, workers))
         after = cpu_seconds(stack)
         report["cpu_ms_per_order"] = {k: round((after[k] - before.get(k, 0)) * 1000 / max(report["completed"], 1), 1)
                                       for k in after}
+        memory = rss_mb(stack)
     finally:
         stack.stop()
     c = report["order_to_completed"]
@@ -143,7 +132,14 @@ def main(orders: int = 1000, workers: int = 16) -> dict:
     lines.append(f"| activation emails | {report['activation_emails']} | {report['completed']} |")
     lines.append(f"| errors | {report['errors']} | 0 |")
     lines += ["", "CPU per order (ms), by process: " + ", ".join(f"{k} {v}" for k, v in report["cpu_ms_per_order"].items())]
-    path = write_report("order_flow", report, "\n".join(lines) + "\n")
+    invoice = report["order_to_invoice"] or {}
+    comparisons = [
+        versus(f"orders/s, {workers} clients", report["orders_per_s"], "pg_insert_commit_per_s_concurrent"),
+        versus("order → completed p50 ms (3 calls)", c["p50_ms"], "http_p50_ms"),
+        versus("order → invoice p50 ms", invoice.get("p50_ms"), "kafka_round_trip_p50_ms"),
+        versus("order → invoice p99 ms", invoice.get("p99_ms"), "kafka_round_trip_p99_ms"),
+    ]
+    path = write_report("order_flow", report, "\n".join(lines), comparisons=comparisons, rss=memory)
     print(path.read_text())
     return report
 
