@@ -179,7 +179,8 @@ class Payment(BaseModel):
 
 
 class Checkout(BaseModel):
-    """COM-5: place an order; distributors name the reseller of record and up to 5 additional resellers."""
+    """COM-5: place an order; distributors name the reseller of record and up to 5 additional resellers,
+    a reseller linked to several distributors names the one it orders through."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -187,6 +188,9 @@ class Checkout(BaseModel):
     payment: Payment
     reseller_id: uuid.UUID | None = None
     additional_reseller_ids: list[uuid.UUID] = Field(default=[], description="at most 5, the first reseller first")
+    distributor_id: uuid.UUID | None = Field(
+        default=None, description="a reseller's provider for this order; default: its only linked distributor"
+    )
     purchase_authorization_id: uuid.UUID | None = None
 
 
