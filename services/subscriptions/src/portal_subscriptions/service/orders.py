@@ -26,7 +26,7 @@ from portal_shared.events.subscriptions import (
 )
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import like_escape, older_than, page
+from portal_shared.pagination import like_escape, older_than, page, through_day
 from portal_shared.problems import NotFound, Problem
 
 from portal_subscriptions.adapters.tables import (
@@ -307,7 +307,7 @@ async def list_orders(
     if date_from:
         query = query.where(orders.c.placed_at >= datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
-        query = query.where(orders.c.placed_at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
+        query = query.where(through_day(orders.c.placed_at, date_to))
     if (after := older_than(cursor, orders.c.placed_at, orders.c.id)) is not None:
         query = query.where(after)
     query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit + 1)
