@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
 
 from portal_shared.events.customers import CustomerType, Segment
 
@@ -34,8 +34,8 @@ class CustomerCreate(BaseModel):
     contact: ContactIn
     locale: str | None = Field(default=None, pattern=r"^(en|es|pt)(-[A-Z]{2})?$")
     anniversary_date: date | None = None
-    extended_term_months: int | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
-    three_year_commitment: bool = False
+    extended_term_months: StrictInt | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
+    three_year_commitment: StrictBool = False
     managed_by_user_id: uuid.UUID | None = None
 
 
@@ -83,7 +83,7 @@ class PurchaseAuthorizationItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
 
 
 class PurchaseAuthorizationCreate(BaseModel):
