@@ -1,13 +1,14 @@
 """X-5 cursor pages: opaque cursors, newest-first keyset conditions, literal LIKE patterns."""
 
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
 
-from portal_shared.pagination import encode_cursor, like_escape, older_than, page
+from portal_shared.pagination import encode_cursor, like_escape, older_than, page, through_day
 from portal_shared.problems import InvalidInput
 
 rows = Table("rows", MetaData(), Column("id", UUID(as_uuid=True)), Column("created_at", DateTime(timezone=True)))
@@ -35,3 +36,15 @@ def test_a_forged_cursor_is_invalid_input_naming_the_field(cursor):
 
 def test_like_patterns_take_user_text_literally():
     assert like_escape("50%_off\\") == "50\\%\\_off\\\\"
+
+
+@pytest.mark.parametrize("values", [[1, "x"], ["x"], [None, None], ["2020-01-01T00:00:00", str(uuid.uuid4())],
+                                    ["2020-01-01T00:00:00+00:00", 5], ["2020-01-01T00:00:00+00:00", "x"]])
+def test_x5_a_hand_made_cursor_is_invalid_input_not_a_crash(values):
+    with pytest.raises(InvalidInput):
+        older_than(encode_cursor(values), rows.c.created_at, rows.c.id)
+
+
+def test_x5_a_range_through_the_last_day_has_no_upper_bound():
+    assert str(through_day(rows.c.created_at, date.max)) == "true"
+    assert "rows.created_at <" in str(through_day(rows.c.created_at, date(2026, 1, 31)))

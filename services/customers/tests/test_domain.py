@@ -48,3 +48,14 @@ def test_cus12_three_year_commitment_refused_with_a_prepaid_extended_term():
         terms(extended_term_months=24, three_year_commitment=True).check()
     assert refused.value.rule == "CUS-12"
     terms(three_year_commitment=True).check()
+
+
+def test_cus5_a_reseller_invites_only_a_distributor_it_is_linked_to():
+    from portal_customers.domain.relationship import check_distributor_pair
+
+    check_distributor_pair("reseller", "distributor", True)
+    for requester, invited, linked in (("distributor", "distributor", True), ("reseller", "reseller", True),
+                                       ("reseller", "distributor", False), ("reseller", None, False)):
+        with pytest.raises(InvalidInput) as refused:
+            check_distributor_pair(requester, invited, linked)
+        assert refused.value.rule == "CUS-5" and refused.value.errors[0]["field"] == "with_distributor_id"

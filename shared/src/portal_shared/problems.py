@@ -130,8 +130,50 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return [{"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "rule": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document says what the handlers below answer: every 4xx is problem+json, not FastAPI's
+    default `HTTPValidationError` (which no route ever sends). Idempotent, in place."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid input: the failing fields in `errors` (X-3)",
+                                    "content": _PROBLEM_CONTENT}
+            responses["4XX"] = {"description": "Problem details (X-3)", "content": _PROBLEM_CONTENT}
+    return schema
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves as problem+json; no stack trace ever reaches a client."""
+    """Every error leaves as problem+json, and the OpenAPI document says so; no stack trace reaches a client."""
+    generate = app.openapi
+    app.openapi = lambda: document_problems(generate())  # type: ignore[method-assign]
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:

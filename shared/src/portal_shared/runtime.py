@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -210,6 +210,8 @@ UoW = Annotated[UnitOfWorkFactory, Depends(uow_of)]
 
 
 class ClockMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     now: datetime | None = None
     advance: str | None = None
     measured_at: datetime | None = Field(default=None, description="real time at which `now` was read (gateway → services)")

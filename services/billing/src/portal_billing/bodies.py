@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 
 from portal_shared.problems import InvalidInput, Problem
 
@@ -28,8 +28,8 @@ class CardMethodCreate(BaseModel):
     token: str = Field(min_length=1, max_length=200, description="the payment vault's token for the card")
     brand: str = Field(min_length=1, max_length=30, description="visa, mastercard, amex, …")
     last4: str = Field(pattern=r"^\d{4}$", description="the card's last four digits")
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    exp_month: StrictInt = Field(ge=1, le=12)
+    exp_year: StrictInt = Field(ge=2000, le=2100)
 
 
 class PaypalMethodCreate(BaseModel):

@@ -49,6 +49,13 @@ async def link_partner(partner_id: uuid.UUID, body: PartnerLink, uow: UoW) -> di
     return await partners.link_reseller(uow, partner_id, body.distributor_id)
 
 
+@router.get("/v1/partners/me/links")
+async def linked_partners(
+    tenant: CurrentTenant, uow: UoW, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> dict[str, Any]:
+    return await partners.linked_partners(uow, tenant, limit=limit, cursor=cursor)
+
+
 @router.post("/v1/customers", status_code=201)
 async def create_customer(body: CustomerCreate, tenant: CurrentTenant, uow: UoW, request: Request) -> dict[str, Any]:
     return await customers.create_customer(uow, tenant, body, _public_url(request))

@@ -7,6 +7,7 @@ import keyword
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -218,8 +219,9 @@ def _forwarder(route: Route):
             headers["Content-Type"] = "application/json"
         services: ServiceClients = request.app.state.services
         call = {"headers": headers, "params": request.url.query, "content": body}
+        path = _raw_path(request)
         if route.stream:
-            upstream = await services.stream(route.service, route.method, request.url.path, **call)
+            upstream = await services.stream(route.service, route.method, path, **call)
             return StreamingResponse(
                 upstream.chunks(),
                 status_code=upstream.status_code,
@@ -227,7 +229,7 @@ def _forwarder(route: Route):
                 headers=_passed_headers(upstream),
                 background=BackgroundTask(upstream.close),
             )
-        response = await services.request(route.service, route.method, request.url.path, **call)
+        response = await services.request(route.service, route.method, path, **call)
         return Response(
             response.content,
             status_code=response.status_code,
@@ -256,6 +258,12 @@ def _forwarder(route: Route):
     endpoint.__signature__ = inspect.Signature(parameters)
     endpoint.__name__ = f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
     return endpoint
+
+
+def _raw_path(request: Request) -> str:
+    """The path as the client encoded it: a decoded one could hold characters no URL may carry, or an
+    encoded `/` that would turn into another route of the service."""
+    return quote(request.scope.get("raw_path") or request.url.path.encode(), safe="/%:@!$&'()*+,;=-._~")
 
 
 _PASSED_HEADERS = ("location", "retry-after", "content-disposition")

@@ -12,6 +12,7 @@ from portal_shared.runtime import ServiceParts, create_service_app
 
 from portal_gateway import api, audit, idempotency, rate_limits
 from portal_gateway.guard import Guard
+from portal_gateway.nul import RefuseNul
 from portal_gateway.principals import PrincipalCache
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.settings import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_forwarded_routes(app)
     # Innermost of the middlewares, so the request id is bound and echoed for whatever the guard answers.
     app.user_middleware.append(Middleware(Guard))
+    app.user_middleware.append(Middleware(RefuseNul))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

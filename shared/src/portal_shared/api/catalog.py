@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
 
 from portal_shared.api.customers import CustomerCreate
 from portal_shared.events.subscriptions import BillingFrequency, PaymentMethod, Term
@@ -27,8 +27,8 @@ class PriceIn(BaseModel):
 class TrialIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seats: int = Field(default=25, ge=1)
-    days: int = Field(default=30, ge=1)
+    seats: StrictInt = Field(default=25, ge=1)
+    days: StrictInt = Field(default=30, ge=1)
     converts_to: str
 
 
@@ -52,12 +52,12 @@ class OfferIn(BaseModel):
     category: Literal["enterprise", "small_business", "trial"]
     segments: list[Segment] = Field(min_length=1)
     countries: list[str] = Field(min_length=1, description="ISO codes, or ['*'] for every country")
-    one_per_customer: bool = False
+    one_per_customer: StrictBool = False
     base_offer_id: str | None = Field(default=None, description="set for an add-on (CAT-3)")
     upgrade_targets: list[str] = []
     downgrade_targets: list[str] = Field(default=[], description="bundle → single products, at renewal only (CAT-4)")
     trial: TrialIn | None = None
-    cloud: bool = Field(default=False, description="licenses carry a domain")
+    cloud: StrictBool = Field(default=False, description="licenses carry a domain")
     prices: list[PriceIn] = Field(min_length=1)
 
 
@@ -65,7 +65,7 @@ class DirectQuoteLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str
-    quantity: int = Field(ge=1)
+    quantity: StrictInt = Field(ge=1)
     term: Term
     billing_frequency: BillingFrequency
 
@@ -118,7 +118,7 @@ class CartItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
     term: Term
     billing_frequency: BillingFrequency
     end_date: date | None = None
@@ -130,7 +130,7 @@ class CartItemUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int | None = Field(default=None, ge=1, le=100000)
+    quantity: StrictInt | None = Field(default=None, ge=1, le=100000)
     term: Term | None = None
     billing_frequency: BillingFrequency | None = None
     end_date: date | None = None
@@ -179,7 +179,8 @@ class Payment(BaseModel):
 
 
 class Checkout(BaseModel):
-    """COM-5: place an order; distributors name the reseller of record and up to 5 additional resellers."""
+    """COM-5: place an order; distributors name the reseller of record and up to 5 additional resellers,
+    a reseller linked to several distributors names the one it orders through."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -187,6 +188,9 @@ class Checkout(BaseModel):
     payment: Payment
     reseller_id: uuid.UUID | None = None
     additional_reseller_ids: list[uuid.UUID] = Field(default=[], description="at most 5, the first reseller first")
+    distributor_id: uuid.UUID | None = Field(
+        default=None, description="a reseller's provider for this order; default: its only linked distributor"
+    )
     purchase_authorization_id: uuid.UUID | None = None
 
 
@@ -194,7 +198,7 @@ class NewCustomerOrderLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
     term: Term
     billing_frequency: BillingFrequency
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
 
 from portal_shared.events.customers import CustomerType, Segment
 
@@ -34,8 +34,8 @@ class CustomerCreate(BaseModel):
     contact: ContactIn
     locale: str | None = Field(default=None, pattern=r"^(en|es|pt)(-[A-Z]{2})?$")
     anniversary_date: date | None = None
-    extended_term_months: int | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
-    three_year_commitment: bool = False
+    extended_term_months: StrictInt | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
+    three_year_commitment: StrictBool = False
     managed_by_user_id: uuid.UUID | None = None
 
 
@@ -54,11 +54,20 @@ class InvitationAcceptance(BaseModel):
 
 
 class RelationshipRequestCreate(BaseModel):
-    """CUS-5: a distributor may invite one of its linked resellers along."""
+    """CUS-5: a distributor may invite one of its linked resellers along, a reseller one of its linked distributors."""
 
     model_config = ConfigDict(extra="forbid")
 
     with_reseller_id: uuid.UUID | None = None
+    with_distributor_id: uuid.UUID | None = Field(
+        default=None, description="a reseller's linked distributor (indirect provider), who then has the customer too"
+    )
+
+    @model_validator(mode="after")
+    def _one_partner_along(self) -> RelationshipRequestCreate:
+        if self.with_reseller_id is not None and self.with_distributor_id is not None:
+            raise ValueError("invite one partner along: with_reseller_id or with_distributor_id")
+        return self
 
 
 class ResellerChangeCreate(BaseModel):
@@ -74,7 +83,7 @@ class PurchaseAuthorizationItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
 
 
 class PurchaseAuthorizationCreate(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
 
 from portal_shared.events.subscriptions import BillingFrequency, Term
 
@@ -15,8 +15,8 @@ class SubscriptionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int | None = Field(default=None, ge=1, le=100000)
-    auto_renew: bool | None = None
+    quantity: StrictInt | None = Field(default=None, ge=1, le=100000)
+    auto_renew: StrictBool | None = None
     billing_frequency: BillingFrequency | None = None
     term: Term | None = None
 
@@ -33,7 +33,7 @@ class ScheduledChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     offer_id: str | None = Field(default=None, max_length=64)
-    quantity: int | None = Field(default=None, ge=1, le=100000)
+    quantity: StrictInt | None = Field(default=None, ge=1, le=100000)
     term: Term | None = None
     billing_frequency: BillingFrequency | None = None
 
@@ -57,7 +57,7 @@ class Upgrade(BaseModel):
 
     target_offer_id: str | None = Field(default=None, max_length=64)
     target_subscription_id: uuid.UUID | None = None
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
     term: Term | None = None
     billing_frequency: BillingFrequency | None = None
 
@@ -73,11 +73,11 @@ class TrialConversion(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int = Field(ge=1, le=100000)
+    quantity: StrictInt = Field(ge=1, le=100000)
     target_subscription_id: uuid.UUID | None = None
     term: Term = "P1Y"
     billing_frequency: BillingFrequency = "monthly"
-    scheduled: bool = False
+    scheduled: StrictBool = False
 
 
 class LicenseRenewal(BaseModel):

@@ -142,6 +142,7 @@ class RelationshipRequested(Event):
     email_subject: str
     email_body: str
     locale: str
+    with_distributor_id: uuid.UUID | None = None
 
 
 class RelationshipAccepted(Event):

@@ -57,6 +57,7 @@ class OrderPlaced(Event):
     lines: list[OrderLine]
     total: Money
     placed_at: datetime
+    distributor_id: uuid.UUID | None = None  # the provider: the distributor placing it, or the one a reseller ordered through
 
 
 class SubscriptionSnapshot(BaseModel):

@@ -92,6 +92,7 @@ relationship_requests = Table(
     Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
     Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
     Column("with_reseller_id", UUID(as_uuid=True), ForeignKey("partners.id")),
+    Column("with_distributor_id", UUID(as_uuid=True), ForeignKey("partners.id")),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("status", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

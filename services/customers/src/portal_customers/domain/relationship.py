@@ -13,6 +13,18 @@ def check_reseller_pair(requester_kind: str, reseller_kind: str | None, linked: 
         raise InvalidInput("with_reseller_id", "not a reseller linked to this distributor", rule="CUS-5")
 
 
+def check_distributor_pair(requester_kind: str, distributor_kind: str | None, linked: bool) -> None:
+    """A reseller may invite one of its linked distributors (indirect providers) together with itself.
+
+    Linking alone never shows a reseller's customers to its distributor: the
+    provider needs its own relationship with the customer (seeds: Partner Center).
+    """
+    if requester_kind != "reseller":
+        raise InvalidInput("with_distributor_id", "only a reseller can invite its distributor along", rule="CUS-5")
+    if distributor_kind != "distributor" or not linked:
+        raise InvalidInput("with_distributor_id", "not a distributor this reseller is linked to", rule="CUS-5")
+
+
 def check_deletable(*, orders: int, subscriptions: int, pending_authorizations: int) -> None:
     """CUS-8: only a customer with no products at all may be deleted."""
     held = [

@@ -5,17 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import and_, exists, func, or_, select, union
 
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
-from portal_shared.pagination import decode_cursor, like_escape, page
+from portal_shared.pagination import cursor_key, cursor_time, like_escape, page
 from portal_shared.problems import InvalidInput
 
 from portal_customers.adapters.tables import (
@@ -145,13 +144,12 @@ async def list_customers(
     async with uow_factory.read() as uow:
         stmt = _base_query(tenant, query, uow.clock.today())
         column, descending = _order(query)
-        after = decode_cursor(cursor)
-        if after:
-            value = datetime.fromisoformat(after[0]) if column is customers.c.created_at else after[0]
-            try:
-                last_id = uuid.UUID(after[1])
-            except (ValueError, IndexError):
-                raise InvalidInput("cursor", "not a cursor returned by this list") from None
+        if (after := cursor_key(cursor)) is not None:
+            value, last_id = after
+            if column is customers.c.created_at:
+                value = cursor_time(value)
+            elif not isinstance(value, str):
+                raise InvalidInput("cursor", "not a cursor returned by this list")
             key = (column < value) if descending else (column > value)
             same = and_(column == value, (customers.c.id < last_id) if descending else (customers.c.id > last_id))
             stmt = stmt.where(or_(key, same))

@@ -16,7 +16,11 @@ from portal_shared.problems import NotFound, RuleViolation
 from portal_shared.security import digest, new_token
 
 from portal_customers.adapters.tables import customers, partner_links, partners, relationship_requests, relationships
-from portal_customers.domain.relationship import check_reseller_pair, relationship_request_draft
+from portal_customers.domain.relationship import (
+    check_distributor_pair,
+    check_reseller_pair,
+    relationship_request_draft,
+)
 from portal_customers.service.access import calling_partner, visible_customer
 
 
@@ -28,12 +32,13 @@ async def request_relationship(
         customer = await visible_customer(uow, tenant, customer_id)
         partner = await calling_partner(uow, tenant)
         if body.with_reseller_id is not None:
-            reseller_kind = await uow.session.scalar(select(partners.c.kind).where(partners.c.id == body.with_reseller_id))
-            linked = await uow.session.scalar(
-                select(exists().where(partner_links.c.reseller_id == body.with_reseller_id,
-                                      partner_links.c.distributor_id == tenant.partner_id))
-            )
-            check_reseller_pair(partner.kind, reseller_kind, bool(linked))
+            kind, linked = await _link(uow, reseller_id=body.with_reseller_id, distributor_id=tenant.partner_id,
+                                       invited=body.with_reseller_id)
+            check_reseller_pair(partner.kind, kind, linked)
+        if body.with_distributor_id is not None:
+            kind, linked = await _link(uow, reseller_id=tenant.partner_id, distributor_id=body.with_distributor_id,
+                                       invited=body.with_distributor_id)
+            check_distributor_pair(partner.kind, kind, linked)
         token = new_token()
         request_id = uuid.uuid4()
         url = f"{public_url.rstrip('/')}/v1/relationship-requests/{token}/accept"
@@ -41,15 +46,16 @@ async def request_relationship(
         await uow.session.execute(
             insert(relationship_requests).values(
                 id=request_id, customer_id=customer_id, partner_id=tenant.partner_id,
-                with_reseller_id=body.with_reseller_id, token_hash=digest(token), status="pending",
+                with_reseller_id=body.with_reseller_id, with_distributor_id=body.with_distributor_id,
+                token_hash=digest(token), status="pending",
                 created_at=uow.clock.now(),
             )
         )
         await uow.publish(
             RelationshipRequested(
                 request_id=request_id, customer_id=customer_id, partner_id=tenant.partner_id,
-                with_reseller_id=body.with_reseller_id, url=url, email_subject=subject, email_body=text,
-                locale=partner.locale,
+                with_reseller_id=body.with_reseller_id, with_distributor_id=body.with_distributor_id, url=url,
+                email_subject=subject, email_body=text, locale=partner.locale,
             ),
             partner_id=tenant.partner_id,
             customer_id=customer_id,
@@ -57,8 +63,17 @@ async def request_relationship(
     return {"id": str(request_id), "status": "pending", "url": url, "email_subject": subject, "email_body": text}
 
 
+async def _link(uow, *, reseller_id: uuid.UUID, distributor_id: uuid.UUID, invited: uuid.UUID) -> tuple[str | None, bool]:
+    """The kind of the partner invited along, and whether the reseller is linked to the distributor."""
+    kind = await uow.session.scalar(select(partners.c.kind).where(partners.c.id == invited))
+    linked = await uow.session.scalar(
+        select(exists().where(partner_links.c.reseller_id == reseller_id, partner_links.c.distributor_id == distributor_id))
+    )
+    return kind, bool(linked)
+
+
 async def accept_relationship(uow_factory: UnitOfWorkFactory, token: str) -> dict[str, Any]:
-    """The customer accepts: the partner (and the reseller invited along) get delegated admin rights."""
+    """The customer accepts: the partner (and the partner invited along) get delegated admin rights."""
     async with uow_factory() as uow:
         request = (
             await uow.session.execute(
@@ -70,7 +85,8 @@ async def accept_relationship(uow_factory: UnitOfWorkFactory, token: str) -> dic
         if request.status != "pending":
             raise RuleViolation("CUS-5", "this relationship request was already accepted")
         now = uow.clock.now()
-        partner_ids = [request.partner_id] + ([request.with_reseller_id] if request.with_reseller_id else [])
+        along = [p for p in (request.with_reseller_id, request.with_distributor_id) if p is not None]
+        partner_ids = [request.partner_id, *along]
         for partner_id in partner_ids:
             await uow.session.execute(
                 insert(relationships)

@@ -89,7 +89,8 @@ class ServiceClients:
         self, service: str, method: str, path: str, headers: dict[str, str] | None, params: Any, content: bytes | None,
         json: Any,
     ) -> Any:
-        url = self._urls[service].with_path(path)
+        """`path` is percent-encoded already (the client's own encoding, or an internal path of safe characters)."""
+        url = self._urls[service].with_path(path, encoded=True)
         if isinstance(params, str):
             # The client's query string goes on as it came: already encoded, never encoded twice.
             url, params = URL(f"{url}?{params}", encoded=True) if params else url, None

@@ -70,6 +70,10 @@ _HOOK = {"webhook_id": uuid.UUID}
 A = Capability.ADMINISTRATION
 
 ROUTES: tuple[Route, ...] = (
+    # Partners: reseller ↔ distributor links (SPEC §0)
+    Route("GET", "/v1/partners/me/links", "customers", R,
+          "A distributor's linked resellers, or a reseller's distributors (never the distributor's other resellers)",
+          query=_PAGE),
     # Customers and relationships (CUS-*)
     Route("POST", "/v1/customers", "customers", W, "Create a customer and invite its primary contact (CUS-1, CUS-2)",
           body=CustomerCreate, status_code=201),

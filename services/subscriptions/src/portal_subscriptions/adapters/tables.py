@@ -154,6 +154,7 @@ orders = Table(
     Column("payment_method_id", UUID(as_uuid=True)),
     Column("reseller_id", UUID(as_uuid=True)),
     Column("additional_reseller_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("distributor_id", UUID(as_uuid=True)),
     Column("purchase_authorization_id", UUID(as_uuid=True)),
     Column("currency", String(3), nullable=False),
     Column("total", MONEY, nullable=False),

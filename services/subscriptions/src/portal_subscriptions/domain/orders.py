@@ -35,6 +35,28 @@ def check_resellers(
             raise InvalidInput(field, f"not resellers linked to this distributor: {', '.join(unknown)}", rule="COM-5")
 
 
+def order_provider(
+    partner_kind: str, partner_id: uuid.UUID, requested: uuid.UUID | None, linked_distributors: set[uuid.UUID]
+) -> uuid.UUID | None:
+    """COM-5: the distributor providing the order, who sees it beside the partner that placed it.
+
+    A distributor provides its own orders; a reseller orders through one of its
+    linked distributors (the only one by default); a direct partner has none.
+    """
+    if partner_kind != "reseller":
+        if requested is not None:
+            raise InvalidInput("distributor_id", "only a reseller names the distributor it orders through", rule="COM-5")
+        return partner_id if partner_kind == "distributor" else None
+    if requested is not None:
+        if requested not in linked_distributors:
+            raise InvalidInput("distributor_id", f"not a distributor this reseller is linked to: {requested}", rule="COM-5")
+        return requested
+    if len(linked_distributors) > 1:
+        raise InvalidInput("distributor_id", "linked to several distributors: name the one this order goes through",
+                           rule="COM-5")
+    return next(iter(linked_distributors), None)
+
+
 def quote_status(status: str, valid_until: date, today: date) -> str:
     """open quotes past their validity show as expired."""
     return "expired" if status == "open" and today > valid_until else status

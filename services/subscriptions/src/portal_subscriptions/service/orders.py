@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
@@ -26,7 +26,7 @@ from portal_shared.events.subscriptions import (
 )
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import like_escape, older_than, page
+from portal_shared.pagination import like_escape, older_than, page, through_day
 from portal_shared.problems import NotFound, Problem
 
 from portal_subscriptions.adapters.tables import (
@@ -39,7 +39,7 @@ from portal_subscriptions.adapters.tables import (
     subscriptions,
 )
 from portal_subscriptions.domain.licenses import license_id, license_key
-from portal_subscriptions.domain.orders import check_quote_orderable, check_resellers
+from portal_subscriptions.domain.orders import check_quote_orderable, check_resellers, order_provider
 from portal_subscriptions.domain.catalog import CustomerHoldings, check_available, check_trial_quantity
 from portal_subscriptions.domain.pricing import (
     TERM_MONTHS,
@@ -119,10 +119,14 @@ async def record_order(
     """COM-5: the order row, numbered, with its priced lines; resellers checked for distributors."""
     if not lines:
         raise Problem(409, "the cart is empty", kind="com-1", title="Rule COM-1 refused the change")
-    linked = set(
-        (await uow.session.scalars(select(partner_links.c.reseller_id).where(partner_links.c.distributor_id == tenant.partner_id))).all()
-    )
-    check_resellers(partner.kind, body.reseller_id, body.additional_reseller_ids, linked)
+    links = (await uow.session.execute(
+        select(partner_links.c.reseller_id, partner_links.c.distributor_id).where(
+            or_(partner_links.c.distributor_id == tenant.partner_id, partner_links.c.reseller_id == tenant.partner_id))
+    )).all()
+    resellers = {link.reseller_id for link in links if link.distributor_id == tenant.partner_id}
+    check_resellers(partner.kind, body.reseller_id, body.additional_reseller_ids, resellers)
+    distributors = {link.distributor_id for link in links if link.reseller_id == tenant.partner_id}
+    provider = order_provider(partner.kind, tenant.partner_id, body.distributor_id, distributors)
     return (await uow.session.execute(
         insert(orders).values(
             id=uuid.uuid4(),
@@ -130,7 +134,7 @@ async def record_order(
             customer_id=customer_id, partner_id=tenant.partner_id, status=status, po_number=body.po_number,
             quote_number=quote_number, payment_method=body.payment.method,
             payment_method_id=body.payment.payment_method_id, reseller_id=body.reseller_id,
-            additional_reseller_ids=body.additional_reseller_ids,
+            additional_reseller_ids=body.additional_reseller_ids, distributor_id=provider,
             purchase_authorization_id=body.purchase_authorization_id, currency=partner.currency,
             total=total([Decimal(line["amount"]) for line in lines], partner.currency), lines=lines,
             pack_number=await numbers.next_number(uow.session, numbers.PACK, "pack_number_seq"),
@@ -197,7 +201,7 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> tuple[Any, list[Completed
             po_number=order.po_number, quote_number=order.quote_number,
             purchase_authorization_id=order.purchase_authorization_id, payment_method=order.payment_method,
             payment_method_id=order.payment_method_id, lines=[_order_line(line, order.currency) for line in order.lines],
-            total=Money.of(order.total, order.currency), placed_at=order.placed_at,
+            total=Money.of(order.total, order.currency), placed_at=order.placed_at, distributor_id=order.distributor_id,
         ),
         **ids,
     )
@@ -235,6 +239,7 @@ def order_view(row: Any, subscriptions_created: list[CompletedSubscription] | No
                     "payment_method_id": str(row.payment_method_id) if row.payment_method_id else None},
         "reseller_id": str(row.reseller_id) if row.reseller_id else None,
         "additional_reseller_ids": [str(r) for r in row.additional_reseller_ids],
+        "distributor_id": str(row.distributor_id) if row.distributor_id else None,
         "currency": row.currency,
         "lines": [{**line, "unit_price": money(line["unit_price"]), "amount": money(line["amount"])} for line in row.lines],
         "total": money(row.total),
@@ -249,10 +254,15 @@ def order_view(row: Any, subscriptions_created: list[CompletedSubscription] | No
     return view
 
 
-async def _order_row(uow: Any, tenant: Tenant, number: str) -> Any:
-    row = (
-        await uow.session.execute(select(orders).where(orders.c.number == number, orders.c.partner_id == tenant.partner_id))
-    ).first()
+def _seen_by(tenant: Tenant) -> Any:
+    """COM-5: the partner that placed an order sees it, and so does its provider (a reseller's distributor)."""
+    return or_(orders.c.partner_id == tenant.partner_id, orders.c.distributor_id == tenant.partner_id)
+
+
+async def _order_row(uow: Any, tenant: Tenant, number: str, *, placed: bool = True) -> Any:
+    """The order by number; only the placing partner acts on it, its provider (`placed=False`) only reads it."""
+    seen = orders.c.partner_id == tenant.partner_id if placed else _seen_by(tenant)
+    row = (await uow.session.execute(select(orders).where(orders.c.number == number, seen))).first()
     if row is None:
         raise NotFound("order")
     return row
@@ -275,7 +285,7 @@ async def _order_subscriptions(uow: Any, order_id: uuid.UUID) -> list[CompletedS
 
 async def get_order(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str) -> dict[str, Any]:
     async with uow_factory.read() as uow:
-        row = await _order_row(uow, tenant, number)
+        row = await _order_row(uow, tenant, number, placed=False)
         return order_view(row, await _order_subscriptions(uow, row.id))
 
 
@@ -284,7 +294,7 @@ async def list_orders(
     customer_name: str | None, customer_email: str | None, date_from: date | None, date_to: date | None,
     customer_id: uuid.UUID | None, limit: int, cursor: str | None,
 ) -> dict[str, Any]:
-    query = select(orders).where(orders.c.partner_id == tenant.partner_id)
+    query = select(orders).where(_seen_by(tenant))
     if number:
         query = query.where(orders.c.number == number)
     if po_number:
@@ -298,7 +308,7 @@ async def list_orders(
     if date_from:
         query = query.where(orders.c.placed_at >= datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
-        query = query.where(orders.c.placed_at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
+        query = query.where(through_day(orders.c.placed_at, date_to))
     if (after := older_than(cursor, orders.c.placed_at, orders.c.id)) is not None:
         query = query.where(after)
     query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit + 1)

@@ -15,7 +15,7 @@ from portal_shared.api.catalog import DirectQuoteConversion, QuoteCreate
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.money import Money
-from portal_shared.pagination import like_escape, older_than, page
+from portal_shared.pagination import like_escape, older_than, page, through_day
 from portal_shared.problems import InvalidInput, NotFound, Problem, RuleViolation
 
 from portal_subscriptions.adapters.tables import customer_partners, customers, direct_quotes, quotes
@@ -134,7 +134,7 @@ async def list_quotes(
     if date_from:
         query = query.where(quotes.c.created_at >= datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
-        query = query.where(quotes.c.created_at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
+        query = query.where(through_day(quotes.c.created_at, date_to))
     if (after := older_than(cursor, quotes.c.created_at, quotes.c.id)) is not None:
         query = query.where(after)
     query = query.order_by(quotes.c.created_at.desc(), quotes.c.id.desc()).limit(limit + 1)
