@@ -26,6 +26,7 @@ from portal_shared.events.customers import (
 from portal_shared.events.subscriptions import (
     LicensesResent,
     OrderCompleted,
+    QuoteSent,
     SubscriptionChanged,
     SubscriptionReminder,
 )
@@ -38,6 +39,7 @@ from portal_notifications.domain.messages import (
     invoice_overdue,
     license_resend,
     order_activation,
+    quote_sent,
     ready_for_renewal,
     renewal_reminder,
     reseller_change_code,
@@ -128,6 +130,14 @@ async def on_licenses_resent(uow: UnitOfWork, envelope: Envelope, event: License
     message = license_resend(event, await read_model.customer_contact(uow, event.customer_id))
     await queue_message(
         uow, message, event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
+    )
+
+
+@handles(QuoteSent)
+async def on_quote_sent(uow: UnitOfWork, envelope: Envelope, event: QuoteSent) -> None:
+    """NOT-1: the quote with its PDF, made from the event alone, to the address the partner chose."""
+    await queue_message(
+        uow, quote_sent(event), event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
     )
 
 

@@ -9,6 +9,9 @@ words themselves live in the Jinja2 files under `portal_notifications/templates/
 Data are plain strings, numbers, lists and dicts, already formatted (dates as
 ISO 8601, instants in UTC, money as `123.45 EUR`): one unambiguous form for
 every language, and a template needs no logic beyond `if` and `for`.
+
+Files sent along (the quote's PDF) are made here too, from the event alone:
+rendering a document is computation, not I/O.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from portal_shared.events.subscriptions import (
     CompletedSubscription,
     LicensesResent,
     OrderCompleted,
+    QuoteSent,
     SubscriptionChanged,
     SubscriptionSnapshot,
 )
 from portal_shared.money import Money
+from portal_shared.quote_pdf import quote_pdf
 
 LANGUAGES = ("en", "es", "pt")
 
@@ -38,6 +43,7 @@ TEMPLATES = (
     "reseller_change_code",
     "order_activation",
     "license_resend",
+    "quote_sent",
     "renewal_reminder",
     "ready_for_renewal",
     "trial_ending",
@@ -64,8 +70,17 @@ def language(locale: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (NOT-1: the quote's PDF)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class MessageDraft:
-    """One email to one address, before rendering: which template, which language, which data.
+    """One email to one address, before rendering: which template, which language, which data, which files.
 
     `per_recipient` marks one of several messages an event makes for several
     addresses (CUS-7: every admin): its Message-ID then names the recipient too.
@@ -76,6 +91,7 @@ class MessageDraft:
     language: str
     data: Mapping[str, Any] = field(default_factory=dict)
     per_recipient: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +191,36 @@ def license_resend(event: LicensesResent, customer: CustomerContact) -> MessageD
         to=customer.email,
         language=language(customer.locale),
         data={"contact": customer.name, "number": event.number, "subscriptions": _subscriptions(event.subscriptions)},
+    )
+
+
+def quote_sent(event: QuoteSent) -> MessageDraft:
+    """NOT-1/COM-3: the quote to its recipient with the quote's PDF attached, made from the event's snapshot.
+
+    The PDF is rendered by the same function as subscriptions' GET /v1/quotes/{number}/pdf,
+    so both say the same. The greeting names the end user's contact only when the mail goes to it.
+    """
+    quote = event.quote
+    user = quote.end_user
+    filename = f"{quote.number}.pdf"
+    return MessageDraft(
+        template="quote_sent",
+        to=event.to,
+        language=language(event.locale),
+        data={
+            "number": quote.number,
+            "partner": quote.billing_address.name,
+            "customer": user.name,
+            "contact": user.contact_name if (user.email or "").lower() == event.to.lower() else None,
+            "valid_until": quote.valid_until.isoformat(),
+            "total": money_text(quote.total),
+            "lines": [
+                {"offer": line.offer_name, "quantity": line.quantity, "amount": money_text(line.amount)}
+                for line in quote.lines
+            ],
+            "attachment": filename,
+        },
+        attachments=(Attachment(filename=filename, content_type="application/pdf", content=quote_pdf(quote)),),
     )
 
 
