@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from portal_shared.events.customers import RelationshipRequested
 from portal_shared.events.subscriptions import QuoteLine, QuoteParty, QuoteSent, QuoteSnapshot
 from portal_shared.money import Money
 
@@ -38,3 +39,15 @@ def quote_sent(locale: str = "es", to: str = "ana@hola.es", **ids: uuid.UUID) ->
                      partner_id=ids.get("partner_id", PARTNER_ID), to=to, locale=locale, quote=quote,
                      sent_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 
+
+def relationship_requested(locale: str = "en", admin_email: str | None = "admin@hola.es", **ids: uuid.UUID
+                           ) -> RelationshipRequested:
+    """The draft service customers wrote, in the partner's language (CUS-5)."""
+    url = "https://gw/v1/relationship-requests/tok/accept"
+    return RelationshipRequested(
+        request_id=uuid.uuid4(), customer_id=ids.get("customer_id", CUSTOMER_ID),
+        partner_id=ids.get("partner_id", PARTNER_ID), url=url,
+        email_subject="Distribuidora Demo requests a reseller relationship with Hola SA",
+        email_body=f"Hello,\n\nDistribuidora Demo would like to become a reseller for Hola SA.\n\n{url}\n",
+        locale=locale, admin_email=admin_email,
+    )

@@ -22,7 +22,7 @@ from portal_notifications.domain.messages import LANGUAGES, CustomerContact, lan
 from portal_notifications.rendering import RenderedMessage, render
 from portal_notifications.service.messages import message_id_for
 
-from .conftest import quote_sent
+from .conftest import quote_sent, relationship_requested
 
 
 # The domain picks the message and its data; the templates render it. These tests look at the finished email.
@@ -243,3 +243,12 @@ def test_not1_quote_sent_to_another_address_greets_no_one_by_name():
     assert message.to == "buyer@hola.es"
     assert message.body_text.startswith("Hello,") and "Ana" not in message.body_text
 
+
+def test_cus5_relationship_request_is_the_partners_draft_to_the_customers_admin_in_its_language():
+    event = relationship_requested("es-ES")
+    message = render(domain.relationship_request(event, "Distribuidora Demo", "admin@hola.es"))
+    assert (message.to, message.language) == ("admin@hola.es", "es")
+    assert message.subject == event.email_subject
+    assert message.body_text.startswith("Hello,\n\nDistribuidora Demo would like to become a reseller for Hola SA.")
+    assert event.url in message.body_text and f'href="{event.url}"' in message.body_html
+    assert "en nombre de Distribuidora Demo" in message.body_text

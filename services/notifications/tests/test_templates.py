@@ -37,7 +37,7 @@ from portal_notifications.domain import messages as domain
 from portal_notifications.domain.messages import LANGUAGES, TEMPLATES, CustomerContact, MessageDraft
 from portal_notifications.rendering import TEMPLATES_DIR, available_languages, render
 
-from .conftest import quote_sent
+from .conftest import quote_sent, relationship_requested
 
 CUSTOMER_ID, PARTNER_ID = uuid.uuid4(), uuid.uuid4()
 
@@ -92,6 +92,10 @@ DRAFTS = {
             invitation=invitation("https://gw/accept/new"),
         ), "Distribuidora Demo"),
         ["https://gw/accept/new", "C-00000042", "Hola SA"],
+    ),
+    "relationship_request": (
+        lambda lang: domain.relationship_request(relationship_requested(lang), "Distribuidora Demo", "admin@hola.es"),
+        ["https://gw/v1/relationship-requests/tok/accept", "Distribuidora Demo", "Hola SA"],
     ),
     "reseller_change_code": (
         lambda lang: domain.reseller_change_code(ResellerChangeCodeIssued(

@@ -21,6 +21,7 @@ from portal_shared.events.customers import (
     CustomerTransferred,
     InvitationReminded,
     PartnerRegistered,
+    RelationshipRequested,
     ResellerChangeCodeIssued,
 )
 from portal_shared.events.subscriptions import (
@@ -41,6 +42,7 @@ from portal_notifications.domain.messages import (
     order_activation,
     quote_sent,
     ready_for_renewal,
+    relationship_request,
     renewal_reminder,
     reseller_change_code,
     subscription_status_changed,
@@ -90,6 +92,16 @@ async def on_invitation_reminded(uow: UnitOfWork, envelope: Envelope, event: Inv
     """CUS-2: the reminder with the new link, to the invitation's (possibly new) email."""
     await read_model.record_invitation_email(uow, event)
     message = customer_invitation_reminder(event, await read_model.partner_name(uow, event.partner_id))
+    await queue_message(
+        uow, message, event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
+    )
+
+
+@handles(RelationshipRequested)
+async def on_relationship_requested(uow: UnitOfWork, envelope: Envelope, event: RelationshipRequested) -> None:
+    """CUS-5: the partner's draft to the customer's admin (the contact we know, for an event without one)."""
+    admin_email = event.admin_email or (await read_model.customer_contact(uow, event.customer_id)).email
+    message = relationship_request(event, await read_model.partner_name(uow, event.partner_id), admin_email)
     await queue_message(
         uow, message, event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
     )

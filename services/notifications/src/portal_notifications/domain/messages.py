@@ -22,7 +22,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from portal_shared.events.billing import InvoiceIssued, InvoiceOverdue
-from portal_shared.events.customers import CustomerCreated, InvitationReminded, ResellerChangeCodeIssued
+from portal_shared.events.customers import (
+    CustomerCreated,
+    InvitationReminded,
+    RelationshipRequested,
+    ResellerChangeCodeIssued,
+)
 from portal_shared.events.subscriptions import (
     CompletedSubscription,
     LicensesResent,
@@ -40,6 +45,7 @@ LANGUAGES = ("en", "es", "pt")
 TEMPLATES = (
     "customer_invitation",
     "customer_invitation_reminder",
+    "relationship_request",
     "reseller_change_code",
     "order_activation",
     "license_resend",
@@ -137,6 +143,26 @@ def customer_invitation_reminder(event: InvitationReminded, partner_name: str) -
             "number": event.number,
             "url": event.invitation.accept_url,
             "expires": utc_text(event.invitation.expires_at) if event.invitation.expires_at else None,
+        },
+    )
+
+
+def relationship_request(event: RelationshipRequested, partner_name: str, admin_email: str) -> MessageDraft:
+    """CUS-5: the partner's draft, with its personalised URL, to the customer's admin.
+
+    The draft is the partner's message (Partner Center hands it to the partner
+    to send), so the whole email is in the draft's language, the partner's,
+    and its subject is the draft's own.
+    """
+    return MessageDraft(
+        template="relationship_request",
+        to=admin_email,
+        language=language(event.locale),
+        data={
+            "partner": partner_name,
+            "subject": event.email_subject,
+            "paragraphs": [p.strip() for p in event.email_body.split("\n\n") if p.strip()],
+            "url": event.url,
         },
     )
 
