@@ -23,8 +23,10 @@ from portal_shared.events.topics import dlq_topic
 from portal_shared.kafka import ensure_topics
 from portal_stack.testing import AttachedConsumer, read_topic
 
-from portal_notifications.adapters.tables import customers, messages
+from portal_notifications.adapters.tables import customers, message_attachments, messages
 from portal_notifications.consumers import consumer
+
+from .conftest import quote_sent, relationship_requested
 
 pytestmark = pytest.mark.infra
 
@@ -131,6 +133,37 @@ async def test_cus7_transfer_moves_the_customer_and_deletion_forgets_it(harness)
     )
     assert await rows(harness, customers, customers.c.id == customer_id) == []
     assert len(await rows(harness, messages, messages.c.customer_id == customer_id)) == 1
+
+
+async def test_cus5_relationship_request_mails_the_draft_to_the_customers_admin_once(harness):
+    customer_id, partner_id = uuid.uuid4(), uuid.uuid4()
+    event, event_id = relationship_requested("es", customer_id=customer_id, partner_id=partner_id), uuid.uuid4()
+    for _ in range(2):
+        await harness.deliver(event, partner_id=partner_id, customer_id=customer_id, event_id=event_id)
+    [message] = await rows(harness, messages, messages.c.template == "relationship_request")
+    assert (message.to_email, message.language, message.partner_id) == ("admin@hola.es", "es", partner_id)
+    assert message.subject == event.email_subject and event.url in message.body_text
+
+
+async def test_cus5_a_request_naming_no_admin_goes_to_the_customers_known_contact(harness):
+    customer_id, partner_id = uuid.uuid4(), uuid.uuid4()
+    await harness.deliver(customer_created(customer_id, partner_id), partner_id=partner_id, customer_id=customer_id)
+    await harness.deliver(relationship_requested(admin_email=None, customer_id=customer_id, partner_id=partner_id),
+                          partner_id=partner_id, customer_id=customer_id)
+    [message] = await rows(harness, messages, messages.c.template == "relationship_request")
+    assert message.to_email == "bia@ola.com.br"
+
+
+async def test_not1_quote_sent_twice_is_one_message_with_one_pdf(harness):
+    customer_id, partner_id = uuid.uuid4(), uuid.uuid4()
+    event, event_id = quote_sent("pt-BR", customer_id=customer_id, partner_id=partner_id), uuid.uuid4()
+    for _ in range(2):
+        await harness.deliver(event, partner_id=partner_id, customer_id=customer_id, event_id=event_id)
+    [message] = await rows(harness, messages, messages.c.template == "quote_sent")
+    assert (message.to_email, message.language, message.customer_id) == ("ana@hola.es", "pt", customer_id)
+    [pdf] = await rows(harness, message_attachments, message_attachments.c.message_id == message.id)
+    assert (pdf.position, pdf.filename, pdf.content_type) == (0, "Q-00000042.pdf", "application/pdf")
+    assert pdf.content.startswith(b"%PDF")
 
 
 async def test_cus6_relationship_removed_sends_no_notice(harness):

@@ -19,12 +19,14 @@ from portal_shared.money import Money
 from portal_stack.infra import free_port
 from portal_stack.testing import AttachedConsumer
 
-from portal_notifications.adapters.tables import messages
+from portal_notifications.adapters.tables import message_attachments, messages
 from portal_notifications.consumers import consumer
 from portal_notifications.service.mail_sender import MailSender
 from portal_notifications.settings import Settings, parse_smtp_url
 
 from portal_shared.events.customers import Address, Contact, CustomerCreated, InvitationInfo
+
+from .conftest import quote_sent
 
 pytestmark = pytest.mark.infra
 
@@ -121,6 +123,22 @@ async def test_not3_each_message_reaches_the_server_once_with_its_message_id_sub
     invitation = next(m for m in inbox.received if "invita" in m["Subject"])
     assert "http://gw/a/1" in invitation.get_body(("plain",)).get_content()
     assert 'href="http://gw/a/1"' in invitation.get_body(("html",)).get_content()
+
+
+async def test_not1_a_sent_quote_reaches_the_server_with_its_pdf_attached(harness, settings, smtp):
+    inbox, _, _ = smtp
+    customer_id, partner_id = uuid.uuid4(), uuid.uuid4()
+    await harness.deliver(quote_sent("es", customer_id=customer_id, partner_id=partner_id), partner_id=partner_id,
+                          customer_id=customer_id)
+    assert await MailSender(settings).send_due(harness.uow) == 1
+    [mail] = inbox.received
+    assert mail.get_content_type() == "multipart/mixed" and mail["Subject"].startswith("Presupuesto Q-00000042")
+    assert "2186.61 EUR" in mail.get_body(("plain",)).get_content()
+    [pdf] = mail.iter_attachments()
+    assert (pdf.get_content_type(), pdf.get_filename()) == ("application/pdf", "Q-00000042.pdf")
+    async with harness.db.engine.connect() as conn:
+        stored = await conn.scalar(select(message_attachments.c.content))
+    assert pdf.get_content() == stored
 
 
 async def test_not3_a_4xx_answer_retries_with_backoff_by_the_clock_then_fails_with_the_last_error(harness, settings, smtp):

@@ -1,9 +1,11 @@
 """NOT-1/NOT-2: which message an event makes, in which language (domain layer, no database)."""
 
+import io
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from pypdf import PdfReader
 
 from portal_shared.events.customers import (
     Address,
@@ -19,6 +21,8 @@ from portal_notifications.domain import messages as domain
 from portal_notifications.domain.messages import LANGUAGES, CustomerContact, language
 from portal_notifications.rendering import RenderedMessage, render
 from portal_notifications.service.messages import message_id_for
+
+from .conftest import quote_sent, relationship_requested
 
 
 # The domain picks the message and its data; the templates render it. These tests look at the finished email.
@@ -217,3 +221,34 @@ def test_not3_message_ids_are_stable_and_distinct_per_recipient():
     assert ana != message_id_for(event_id, "reseller_change_code", "luis@hola.es")
     assert ana != message_id_for(uuid.uuid4(), "reseller_change_code", "ana@hola.es")
     assert ana.startswith(f"<{event_id}.reseller_change_code.") and ana.endswith("@partner-portal>")
+
+
+def test_not1_quote_sent_attaches_the_quote_pdf_with_its_number_lines_and_total():
+    draft = domain.quote_sent(quote_sent("es-ES"))
+    message = render(draft)
+    assert (message.to, message.language) == ("ana@hola.es", "es")
+    assert message.subject == "Presupuesto Q-00000042 de Distribuidora Demo"
+    assert message.body_text.startswith("Hola Ana:")
+    [pdf] = draft.attachments
+    assert (pdf.filename, pdf.content_type) == ("Q-00000042.pdf", "application/pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    for datum in ("Quote Q-00000042", "2026-04-01", "Distribuidora Demo", "Hola SA", "C-00000042", "ana@hola.es",
+                  "Office E3", "1,500.00 EUR", "2,186.61 EUR",
+                  "Forge IDE: co-termed to 2026-09-18; perpetual fallback not included."):
+        assert datum in text, datum
+
+
+def test_not1_quote_sent_to_another_address_greets_no_one_by_name():
+    message = render(domain.quote_sent(quote_sent("en", to="buyer@hola.es")))
+    assert message.to == "buyer@hola.es"
+    assert message.body_text.startswith("Hello,") and "Ana" not in message.body_text
+
+
+def test_cus5_relationship_request_is_the_partners_draft_to_the_customers_admin_in_its_language():
+    event = relationship_requested("es-ES")
+    message = render(domain.relationship_request(event, "Distribuidora Demo", "admin@hola.es"))
+    assert (message.to, message.language) == ("admin@hola.es", "es")
+    assert message.subject == event.email_subject
+    assert message.body_text.startswith("Hello,\n\nDistribuidora Demo would like to become a reseller for Hola SA.")
+    assert event.url in message.body_text and f'href="{event.url}"' in message.body_html
+    assert "en nombre de Distribuidora Demo" in message.body_text

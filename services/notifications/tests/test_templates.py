@@ -8,7 +8,8 @@ data that make it useful (links, numbers, amounts, dates) in both parts.
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from email import message_from_string
+import email.policy
+from email import message_from_bytes, message_from_string
 
 import pytest
 from jinja2 import UndefinedError
@@ -35,6 +36,8 @@ from portal_shared.money import Money
 from portal_notifications.domain import messages as domain
 from portal_notifications.domain.messages import LANGUAGES, TEMPLATES, CustomerContact, MessageDraft
 from portal_notifications.rendering import TEMPLATES_DIR, available_languages, render
+
+from .conftest import quote_sent, relationship_requested
 
 CUSTOMER_ID, PARTNER_ID = uuid.uuid4(), uuid.uuid4()
 
@@ -90,6 +93,10 @@ DRAFTS = {
         ), "Distribuidora Demo"),
         ["https://gw/accept/new", "C-00000042", "Hola SA"],
     ),
+    "relationship_request": (
+        lambda lang: domain.relationship_request(relationship_requested(lang), "Distribuidora Demo", "admin@hola.es"),
+        ["https://gw/v1/relationship-requests/tok/accept", "Distribuidora Demo", "Hola SA"],
+    ),
     "reseller_change_code": (
         lambda lang: domain.reseller_change_code(ResellerChangeCodeIssued(
             code_id=uuid.uuid4(), customer_id=CUSTOMER_ID, customer_number="C-00000042", customer_name="Hola SA",
@@ -112,6 +119,11 @@ DRAFTS = {
             subscriptions=completed_subscriptions(), requested_at=datetime(2026, 2, 1, tzinfo=UTC),
         ), contact(lang)),
         ["O-00000123", "Office E3", "LIC-001"],
+    ),
+    "quote_sent": (
+        lambda lang: domain.quote_sent(quote_sent(lang)),
+        ["Q-00000042", "Distribuidora Demo", "Hola SA", "Office E3", "1500.00 EUR", "2186.61 EUR", "2026-04-01",
+         "Q-00000042.pdf"],
     ),
     "renewal_reminder": (
         lambda lang: domain.renewal_reminder(snapshot(), contact(lang), days_before=45, renewal_amount=eur("840.00")),
@@ -248,3 +260,22 @@ def test_not1_rendered_parts_make_a_valid_multipart_email():
     assert parsed.get_content_type() == "multipart/alternative"
     kinds = [part.get_content_type() for part in parsed.walk() if not part.is_multipart()]
     assert kinds == ["text/plain", "text/html"]
+
+
+def test_not1_attached_files_make_a_mixed_email_around_the_two_parts():
+    from portal_notifications.adapters.smtp import build_email
+
+    draft = DRAFTS["quote_sent"][0]("es")
+    message = render(draft)
+
+    class Row:
+        to_email, subject, body_text, body_html = message.to, message.subject, message.body_text, message.body_html
+        message_id, language, created_at = "<e.quote_sent@partner-portal>", "es", datetime(2026, 1, 1, tzinfo=UTC)
+
+    parsed = message_from_bytes(build_email(Row, "Portal <no-reply@portal.test>", draft.attachments).as_bytes(),
+                                policy=email.policy.default)
+    assert parsed.get_content_type() == "multipart/mixed" and parsed["Content-Language"] == "es"
+    kinds = [part.get_content_type() for part in parsed.walk() if not part.is_multipart()]
+    assert kinds == ["text/plain", "text/html", "application/pdf"]
+    [pdf] = parsed.iter_attachments()
+    assert pdf.get_filename() == "Q-00000042.pdf" and pdf.get_content() == draft.attachments[0].content

@@ -33,5 +33,6 @@ async def test_customer_created_fills_the_eligibility_read_model_once(infra, dat
         async with harness.db.engine.connect() as conn:
             rows = (await conn.execute(select(customers))).all()
             partner = (await conn.execute(select(partners))).one()
-    assert [(r.number, r.segment, r.type, r.country) for r in rows] == [("C-00000077", "commercial", "team", "ES")]
+    assert [(r.number, r.segment, r.type, r.country, r.locale) for r in rows] == [
+        ("C-00000077", "commercial", "team", "ES", "es")]
     assert (partner.kind, partner.currency) == ("distributor", "EUR")

@@ -18,29 +18,34 @@ from aiosmtpd.controller import Controller
 
 
 class MailStore:
+    """The .eml files of a directory; each file's summary is parsed once, as the list is polled with thousands."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._summaries: dict[str, dict] = {}
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        name = f"{time.time_ns()}.eml"
-        (self.directory / name).write_bytes(envelope.original_content or envelope.content)
+        name = f"{time.time_ns()}"
+        partial = self.directory / f"{name}.part"  # renamed when complete: a listing never sees half a message
+        partial.write_bytes(envelope.original_content or envelope.content)
+        partial.replace(self.directory / f"{name}.eml")
         return "250 Message accepted for delivery"
 
     def summaries(self) -> list[dict]:
-        out = []
-        for path in sorted(self.directory.glob("*.eml")):
+        return [self._summary(path) for path in sorted(self.directory.glob("*.eml"))]
+
+    def _summary(self, path: Path) -> dict:
+        if path.stem not in self._summaries:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            out.append(
-                {
-                    "id": path.stem,
-                    "message_id": message.get("Message-ID"),
-                    "from": message.get("From"),
-                    "to": message.get_all("To", []),
-                    "subject": message.get("Subject"),
-                }
-            )
-        return out
+            self._summaries[path.stem] = {
+                "id": path.stem,
+                "message_id": message.get("Message-ID"),
+                "from": message.get("From"),
+                "to": message.get_all("To", []),
+                "subject": message.get("Subject"),
+            }
+        return self._summaries[path.stem]
 
     def raw(self, message: str) -> bytes | None:
         path = self.directory / f"{message}.eml"

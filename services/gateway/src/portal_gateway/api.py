@@ -254,7 +254,10 @@ def _forwarder(route: Route):
             )
         )
     if route.body is not None:
-        parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=route.body))
+        body = inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=route.body)
+        if route.body_optional:
+            body = body.replace(annotation=route.body | None, default=None)
+        parameters.append(body)
     endpoint.__signature__ = inspect.Signature(parameters)
     endpoint.__name__ = f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
     return endpoint

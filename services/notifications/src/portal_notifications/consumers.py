@@ -21,11 +21,13 @@ from portal_shared.events.customers import (
     CustomerTransferred,
     InvitationReminded,
     PartnerRegistered,
+    RelationshipRequested,
     ResellerChangeCodeIssued,
 )
 from portal_shared.events.subscriptions import (
     LicensesResent,
     OrderCompleted,
+    QuoteSent,
     SubscriptionChanged,
     SubscriptionReminder,
 )
@@ -38,7 +40,9 @@ from portal_notifications.domain.messages import (
     invoice_overdue,
     license_resend,
     order_activation,
+    quote_sent,
     ready_for_renewal,
+    relationship_request,
     renewal_reminder,
     reseller_change_code,
     subscription_status_changed,
@@ -93,6 +97,16 @@ async def on_invitation_reminded(uow: UnitOfWork, envelope: Envelope, event: Inv
     )
 
 
+@handles(RelationshipRequested)
+async def on_relationship_requested(uow: UnitOfWork, envelope: Envelope, event: RelationshipRequested) -> None:
+    """CUS-5: the partner's draft to the customer's admin (the contact we know, for an event without one)."""
+    admin_email = event.admin_email or (await read_model.customer_contact(uow, event.customer_id)).email
+    message = relationship_request(event, await read_model.partner_name(uow, event.partner_id), admin_email)
+    await queue_message(
+        uow, message, event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
+    )
+
+
 @handles(ResellerChangeCodeIssued)
 async def on_reseller_change_code(uow: UnitOfWork, envelope: Envelope, event: ResellerChangeCodeIssued) -> None:
     """CUS-7: one message per admin, logged for the partner that asked for the change."""
@@ -128,6 +142,14 @@ async def on_licenses_resent(uow: UnitOfWork, envelope: Envelope, event: License
     message = license_resend(event, await read_model.customer_contact(uow, event.customer_id))
     await queue_message(
         uow, message, event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
+    )
+
+
+@handles(QuoteSent)
+async def on_quote_sent(uow: UnitOfWork, envelope: Envelope, event: QuoteSent) -> None:
+    """NOT-1: the quote with its PDF, made from the event alone, to the address the partner chose."""
+    await queue_message(
+        uow, quote_sent(event), event_id=envelope.event_id, partner_id=event.partner_id, customer_id=event.customer_id
     )
 
 

@@ -16,6 +16,7 @@ from portal_shared.api.catalog import (
     DirectQuoteConversion,
     NewCustomerOrder,
     QuoteCreate,
+    QuoteSend,
 )
 from portal_shared.api.subscriptions import (
     LicenseAssignment,
@@ -27,9 +28,9 @@ from portal_shared.api.subscriptions import (
 )
 from portal_shared.http import CurrentTenant
 from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
+from portal_shared.quote_pdf import quote_pdf
 from portal_shared.runtime import UoW
 
-from portal_subscriptions.adapters import documents
 from portal_subscriptions.service import carts, catalog, licenses, lifecycle, orders, quotes, upgrades
 
 router = APIRouter()
@@ -126,10 +127,15 @@ async def get_quote(number: str, tenant: CurrentTenant, uow: UoW) -> dict[str, A
 
 
 @router.get("/v1/quotes/{number}/pdf")
-async def quote_pdf(number: str, tenant: CurrentTenant, uow: UoW) -> Response:
-    document = documents.quote_pdf(await quotes.get_quote(uow, tenant, number))
+async def get_quote_pdf(number: str, tenant: CurrentTenant, uow: UoW) -> Response:
+    document = quote_pdf(await quotes.get_quote_snapshot(uow, tenant, number))
     return Response(document, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+
+
+@router.post("/v1/quotes/{number}/send", status_code=202)
+async def send_quote(number: str, tenant: CurrentTenant, uow: UoW, body: QuoteSend | None = None) -> dict[str, Any]:
+    return await quotes.send_quote(uow, tenant, number, body)
 
 
 @router.post("/v1/quotes/{number}/copy", status_code=201)

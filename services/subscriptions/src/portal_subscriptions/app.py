@@ -9,6 +9,7 @@ from portal_shared.events.subscriptions import (
     LicensesResent,
     OrderCompleted,
     OrderPlaced,
+    QuoteSent,
     SubscriptionChanged,
     SubscriptionCreated,
     SubscriptionReminder,
@@ -23,7 +24,7 @@ from portal_subscriptions.settings import Settings
 
 PUBLISHES = [
     OrderPlaced, OrderCompleted, SubscriptionCreated, SubscriptionChanged, SubscriptionRenewed, SubscriptionReminder,
-    LicensesResent, CustomerRequested,
+    LicensesResent, CustomerRequested, QuoteSent,
 ]
 
 

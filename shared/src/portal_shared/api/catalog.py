@@ -155,6 +155,14 @@ class QuoteCreate(BaseModel):
     billing_address: Address | None = None
 
 
+class QuoteSend(BaseModel):
+    """NOT-1: mail the quote with its PDF; to the end user's contact unless `to` names another address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: EmailStr | None = None
+
+
 class Licensee(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -128,7 +128,11 @@ class InvitationAccepted(Event):
 
 
 class RelationshipRequested(Event):
-    """CUS-5: the draft email with the personalised URL the partner sends its customer."""
+    """CUS-5: the draft email with the personalised URL the partner sends its customer.
+
+    `admin_email` is where the draft goes: the customer's primary admin, or the
+    invited contact while its invitation is pending.
+    """
 
     TYPE = "relationship.requested"
     VERSION = 1
@@ -143,6 +147,7 @@ class RelationshipRequested(Event):
     email_body: str
     locale: str
     with_distributor_id: uuid.UUID | None = None
+    admin_email: str | None = None
 
 
 class RelationshipAccepted(Event):

@@ -20,6 +20,7 @@ Term = Literal["P1M", "P1Y", "P3Y"]
 BillingFrequency = Literal["monthly", "annual", "upfront"]
 SubscriptionStatus = Literal["trial", "active", "suspended", "cancelled", "expired"]
 PaymentMethod = Literal["card", "paypal", "postpaid"]
+QuoteStatus = Literal["open", "ordered", "cancelled", "expired"]
 
 
 class OrderLine(BaseModel):
@@ -211,3 +212,61 @@ class SubscriptionReminder(Event):
     kind: Literal["renewal_reminder", "ready_for_renewal", "trial_ending"]
     subscription: SubscriptionSnapshot
     days_left: int
+
+
+class QuoteParty(BaseModel):
+    """A party printed on a quote (COM-3): the partner's billing address, or the end user with its contact."""
+
+    name: str
+    address: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    customer_number: str | None = None
+    contact_name: str | None = None
+    email: str | None = None
+
+
+class QuoteLine(BaseModel):
+    offer_id: str
+    offer_name: str
+    quantity: int
+    term: Term
+    billing_frequency: BillingFrequency
+    start_date: date
+    end_date: date
+    custom_end_date: bool
+    perpetual_fallback: bool
+    unit_price: Money
+    amount: Money
+
+
+class QuoteSnapshot(BaseModel):
+    """A quote as printed (COM-3): everything its PDF shows, so any service prints the same document."""
+
+    number: str
+    status: QuoteStatus
+    created_at: datetime
+    valid_until: date
+    currency: str
+    lines: list[QuoteLine]
+    total: Money
+    billing_address: QuoteParty
+    end_user: QuoteParty
+    source_direct_quote: str | None = None
+
+
+class QuoteSent(Event):
+    """NOT-1: the partner sent an open quote to `to`; notifications mails it, in `locale`, with the quote's PDF."""
+
+    TYPE = "quote.sent"
+    VERSION = 1
+    TOPIC = SUBSCRIPTIONS
+
+    quote_id: uuid.UUID
+    customer_id: uuid.UUID
+    partner_id: uuid.UUID
+    to: str
+    locale: str
+    quote: QuoteSnapshot
+    sent_at: datetime

@@ -15,7 +15,14 @@ from portal_shared.http import Tenant
 from portal_shared.problems import NotFound, RuleViolation
 from portal_shared.security import digest, new_token
 
-from portal_customers.adapters.tables import customers, partner_links, partners, relationship_requests, relationships
+from portal_customers.adapters.tables import (
+    customer_admins,
+    customers,
+    partner_links,
+    partners,
+    relationship_requests,
+    relationships,
+)
 from portal_customers.domain.relationship import (
     check_distributor_pair,
     check_reseller_pair,
@@ -28,6 +35,8 @@ async def request_relationship(
     uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: uuid.UUID, body: RelationshipRequestCreate,
     public_url: str,
 ) -> dict[str, Any]:
+    """The draft and its personalised URL for the partner, also mailed (NOT-1) to the customer's primary admin,
+    or to the invited contact while no one has accepted the invitation yet."""
     async with uow_factory() as uow:
         customer = await visible_customer(uow, tenant, customer_id)
         partner = await calling_partner(uow, tenant)
@@ -39,6 +48,10 @@ async def request_relationship(
             kind, linked = await _link(uow, reseller_id=tenant.partner_id, distributor_id=body.with_distributor_id,
                                        invited=body.with_distributor_id)
             check_distributor_pair(partner.kind, kind, linked)
+        primary_admin = select(customer_admins.c.email).where(
+            customer_admins.c.customer_id == customer_id, customer_admins.c.is_primary
+        )
+        admin_email = await uow.session.scalar(primary_admin) or customer.contact_email
         token = new_token()
         request_id = uuid.uuid4()
         url = f"{public_url.rstrip('/')}/v1/relationship-requests/{token}/accept"
@@ -55,12 +68,13 @@ async def request_relationship(
             RelationshipRequested(
                 request_id=request_id, customer_id=customer_id, partner_id=tenant.partner_id,
                 with_reseller_id=body.with_reseller_id, with_distributor_id=body.with_distributor_id, url=url,
-                email_subject=subject, email_body=text, locale=partner.locale,
+                email_subject=subject, email_body=text, locale=partner.locale, admin_email=admin_email,
             ),
             partner_id=tenant.partner_id,
             customer_id=customer_id,
         )
-    return {"id": str(request_id), "status": "pending", "url": url, "email_subject": subject, "email_body": text}
+    return {"id": str(request_id), "status": "pending", "url": url, "email_subject": subject, "email_body": text,
+            "sent_to": admin_email}
 
 
 async def _link(uow, *, reseller_id: uuid.UUID, distributor_id: uuid.UUID, invited: uuid.UUID) -> tuple[str | None, bool]:

@@ -20,6 +20,7 @@ from portal_shared.api.catalog import (
     DirectQuoteConversion,
     NewCustomerOrder,
     QuoteCreate,
+    QuoteSend,
 )
 from portal_shared.api.notifications import WebhookCreate
 from portal_shared.api.subscriptions import (
@@ -50,6 +51,7 @@ class Route:
     capability: Capability
     summary: str
     body: type[BaseModel] | None = None
+    body_optional: bool = False
     status_code: int = 200
     path_types: dict[str, type] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
@@ -132,6 +134,9 @@ ROUTES: tuple[Route, ...] = (
           body=DirectQuoteConversion, status_code=201),
     Route("GET", "/v1/quotes/{number}", "subscriptions", SR, "A quote", path_types=_QUOTE),
     Route("GET", "/v1/quotes/{number}/pdf", "subscriptions", SR, "A quote as PDF (COM-3)", path_types=_QUOTE, stream=True),
+    Route("POST", "/v1/quotes/{number}/send", "subscriptions", CW,
+          "Email the quote with its PDF to the end user's contact or to `to` (NOT-1, COM-3)", body=QuoteSend,
+          body_optional=True, path_types=_QUOTE, status_code=202),
     Route("POST", "/v1/quotes/{number}/copy", "subscriptions", CW, "Copy a quote at today's prices", path_types=_QUOTE,
           status_code=201),
     Route("POST", "/v1/quotes/{number}/cancel", "subscriptions", CW, "Cancel an open quote", path_types=_QUOTE),

@@ -1,5 +1,8 @@
 """SMTP client (NOT-3): builds each multipart email and sends a batch over one connection with aiosmtplib.
 
+An email is multipart/alternative (text + HTML), or multipart/mixed around it
+when files are attached (NOT-1: the quote's PDF).
+
 The outcome of every message is one of: sent, a transient failure (4xx, the
 connection refused or closed, a timeout: try again later) or a permanent one
 (5xx to the sender, a recipient or the data: retrying cannot help). When the
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -19,12 +23,14 @@ from typing import Any, Protocol
 
 import aiosmtplib
 
+from portal_notifications.domain.messages import Attachment
 from portal_notifications.settings import SmtpServer
 
 
 class Mail(Protocol):
     """What the sender needs of a message row."""
 
+    id: Any
     to_email: str
     subject: str
     body_text: str
@@ -49,8 +55,8 @@ SENT = Outcome(sent=True)
 _POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
-def build_email(mail: Mail, mail_from: str) -> EmailMessage:
-    """text/plain + text/html alternatives, with the stored Message-ID: a resend is the same message."""
+def build_email(mail: Mail, mail_from: str, attachments: Sequence[Attachment] = ()) -> EmailMessage:
+    """text/plain + text/html alternatives and the files, with the stored Message-ID: a resend is the same message."""
     message = EmailMessage(policy=_POLICY)
     message["From"] = mail_from
     message["To"] = mail.to_email
@@ -61,7 +67,10 @@ def build_email(mail: Mail, mail_from: str) -> EmailMessage:
     message.set_content(mail.body_text)
     if mail.body_html:
         message.add_alternative(mail.body_html, subtype="html")
-    message["Content-Language"] = mail.language  # after the parts: set_content drops Content-* headers
+    for file in attachments:
+        maintype, subtype = file.content_type.split("/", 1)
+        message.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.filename)
+    message["Content-Language"] = mail.language  # after the parts: set_content and make_mixed move Content-* headers
     return message
 
 
@@ -106,8 +115,8 @@ class Mailer:
         await client.connect()
         return client
 
-    async def send(self, mails: list[Any]) -> list[Outcome]:
-        """One outcome per mail, in order. Reconnects once after a dropped connection."""
+    async def send(self, mails: list[Any], attachments: Mapping[Any, Sequence[Attachment]]) -> list[Outcome]:
+        """One outcome per mail, in order; `attachments` by mail id. Reconnects once after a dropped connection."""
         outcomes: list[Outcome] = []
         client: aiosmtplib.SMTP | None = None
         try:
@@ -121,7 +130,7 @@ class Mailer:
                     break
                 try:
                     # Flattened here with our policy: aiosmtplib's own would fold the Message-ID header.
-                    raw = build_email(mail, self.mail_from).as_bytes()
+                    raw = build_email(mail, self.mail_from, attachments.get(mail.id, ())).as_bytes()
                     await client.sendmail(self.envelope_from, [mail.to_email], raw)
                     outcomes.append(SENT)
                 except Exception as exc:  # noqa: BLE001 - classified, recorded, retried

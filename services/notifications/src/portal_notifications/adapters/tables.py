@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -64,6 +65,17 @@ messages = Table(
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("sent_at", DateTime(timezone=True)),
     Index("ix_messages_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
+)
+
+# NOT-1: files sent with a message (the quote's PDF), in order; written with the message, sent with every attempt.
+message_attachments = Table(
+    "message_attachments",
+    metadata,
+    Column("message_id", UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
 )
 
 # NOT-4: a partner's endpoints. The secret is stored as given out (`whsec_…`): it must be recoverable to sign.

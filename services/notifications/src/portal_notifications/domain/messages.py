@@ -9,6 +9,9 @@ words themselves live in the Jinja2 files under `portal_notifications/templates/
 Data are plain strings, numbers, lists and dicts, already formatted (dates as
 ISO 8601, instants in UTC, money as `123.45 EUR`): one unambiguous form for
 every language, and a template needs no logic beyond `if` and `for`.
+
+Files sent along (the quote's PDF) are made here too, from the event alone:
+rendering a document is computation, not I/O.
 """
 
 from __future__ import annotations
@@ -19,15 +22,22 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from portal_shared.events.billing import InvoiceIssued, InvoiceOverdue
-from portal_shared.events.customers import CustomerCreated, InvitationReminded, ResellerChangeCodeIssued
+from portal_shared.events.customers import (
+    CustomerCreated,
+    InvitationReminded,
+    RelationshipRequested,
+    ResellerChangeCodeIssued,
+)
 from portal_shared.events.subscriptions import (
     CompletedSubscription,
     LicensesResent,
     OrderCompleted,
+    QuoteSent,
     SubscriptionChanged,
     SubscriptionSnapshot,
 )
 from portal_shared.money import Money
+from portal_shared.quote_pdf import quote_pdf
 
 LANGUAGES = ("en", "es", "pt")
 
@@ -35,9 +45,11 @@ LANGUAGES = ("en", "es", "pt")
 TEMPLATES = (
     "customer_invitation",
     "customer_invitation_reminder",
+    "relationship_request",
     "reseller_change_code",
     "order_activation",
     "license_resend",
+    "quote_sent",
     "renewal_reminder",
     "ready_for_renewal",
     "trial_ending",
@@ -64,8 +76,17 @@ def language(locale: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (NOT-1: the quote's PDF)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class MessageDraft:
-    """One email to one address, before rendering: which template, which language, which data.
+    """One email to one address, before rendering: which template, which language, which data, which files.
 
     `per_recipient` marks one of several messages an event makes for several
     addresses (CUS-7: every admin): its Message-ID then names the recipient too.
@@ -76,6 +97,7 @@ class MessageDraft:
     language: str
     data: Mapping[str, Any] = field(default_factory=dict)
     per_recipient: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,26 @@ def customer_invitation_reminder(event: InvitationReminded, partner_name: str) -
             "number": event.number,
             "url": event.invitation.accept_url,
             "expires": utc_text(event.invitation.expires_at) if event.invitation.expires_at else None,
+        },
+    )
+
+
+def relationship_request(event: RelationshipRequested, partner_name: str, admin_email: str) -> MessageDraft:
+    """CUS-5: the partner's draft, with its personalised URL, to the customer's admin.
+
+    The draft is the partner's message (Partner Center hands it to the partner
+    to send), so the whole email is in the draft's language, the partner's,
+    and its subject is the draft's own.
+    """
+    return MessageDraft(
+        template="relationship_request",
+        to=admin_email,
+        language=language(event.locale),
+        data={
+            "partner": partner_name,
+            "subject": event.email_subject,
+            "paragraphs": [p.strip() for p in event.email_body.split("\n\n") if p.strip()],
+            "url": event.url,
         },
     )
 
@@ -175,6 +217,36 @@ def license_resend(event: LicensesResent, customer: CustomerContact) -> MessageD
         to=customer.email,
         language=language(customer.locale),
         data={"contact": customer.name, "number": event.number, "subscriptions": _subscriptions(event.subscriptions)},
+    )
+
+
+def quote_sent(event: QuoteSent) -> MessageDraft:
+    """NOT-1/COM-3: the quote to its recipient with the quote's PDF attached, made from the event's snapshot.
+
+    The PDF is rendered by the same function as subscriptions' GET /v1/quotes/{number}/pdf,
+    so both say the same. The greeting names the end user's contact only when the mail goes to it.
+    """
+    quote = event.quote
+    user = quote.end_user
+    filename = f"{quote.number}.pdf"
+    return MessageDraft(
+        template="quote_sent",
+        to=event.to,
+        language=language(event.locale),
+        data={
+            "number": quote.number,
+            "partner": quote.billing_address.name,
+            "customer": user.name,
+            "contact": user.contact_name if (user.email or "").lower() == event.to.lower() else None,
+            "valid_until": quote.valid_until.isoformat(),
+            "total": money_text(quote.total),
+            "lines": [
+                {"offer": line.offer_name, "quantity": line.quantity, "amount": money_text(line.amount)}
+                for line in quote.lines
+            ],
+            "attachment": filename,
+        },
+        attachments=(Attachment(filename=filename, content_type="application/pdf", content=quote_pdf(quote)),),
     )
 
 

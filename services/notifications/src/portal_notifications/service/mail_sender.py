@@ -26,10 +26,11 @@ from typing import Any
 import structlog
 from sqlalchemy import bindparam, select, update
 
-from portal_shared.db import UnitOfWorkFactory
+from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 
 from portal_notifications.adapters.smtp import Mailer, Outcome
-from portal_notifications.adapters.tables import messages
+from portal_notifications.adapters.tables import message_attachments, messages
+from portal_notifications.domain.messages import Attachment
 from portal_notifications.domain.retries import email_retry_delay
 from portal_notifications.settings import Settings
 
@@ -46,6 +47,19 @@ _update = (
         sent_at=bindparam("b_sent_at"),
     )
 )
+
+
+async def _attachments(uow: UnitOfWork, message_ids: list[Any]) -> dict[Any, list[Attachment]]:
+    """The files of a claimed batch, in order, by message id (one query; most messages have none)."""
+    rows = await uow.session.execute(
+        select(message_attachments)
+        .where(message_attachments.c.message_id.in_(message_ids))
+        .order_by(message_attachments.c.message_id, message_attachments.c.position)
+    )
+    files: dict[Any, list[Attachment]] = {}
+    for row in rows:
+        files.setdefault(row.message_id, []).append(Attachment(row.filename, row.content_type, row.content))
+    return files
 
 
 class MailSender:
@@ -81,7 +95,7 @@ class MailSender:
             ).all()
             if not rows:
                 return 0, 0
-            outcomes = await self.mailer.send(list(rows))
+            outcomes = await self.mailer.send(list(rows), await _attachments(uow, [row.id for row in rows]))
             now = uow.clock.now()
             await uow.session.execute(_update, [self._record(row, outcome, now) for row, outcome in zip(rows, outcomes)])
         failed = [(r.message_id, o.error) for r, o in zip(rows, outcomes) if not o.sent]

@@ -17,7 +17,7 @@ from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.pagination import older_than, page
 
-from portal_notifications.adapters.tables import messages
+from portal_notifications.adapters.tables import message_attachments, messages
 from portal_notifications.domain.messages import MessageDraft
 from portal_notifications.rendering import render
 
@@ -44,13 +44,13 @@ async def queue_message(
     partner_id: uuid.UUID,
     customer_id: uuid.UUID | None,
 ) -> None:
-    """Write the message row in the event's transaction; the sender delivers it afterwards.
+    """Write the message row (and its files) in the event's transaction; the sender delivers it afterwards.
 
     The unique Message-ID makes a second write of the same message a no-op.
     """
     message = render(draft)
     now = uow.clock.now()
-    await uow.session.execute(
+    inserted = await uow.session.scalar(
         insert(messages)
         .values(
             id=uuid.uuid4(),
@@ -70,7 +70,17 @@ async def queue_message(
             next_attempt_at=now,
         )
         .on_conflict_do_nothing(index_elements=["message_id"])
+        .returning(messages.c.id)
     )
+    if inserted is not None and draft.attachments:
+        await uow.session.execute(
+            insert(message_attachments),
+            [
+                {"message_id": inserted, "position": position, "filename": file.filename,
+                 "content_type": file.content_type, "content": file.content}
+                for position, file in enumerate(draft.attachments)
+            ],
+        )
 
 
 # The listing leaves the bodies out: they can be large, and a reseller change code (CUS-7) is in the body only.

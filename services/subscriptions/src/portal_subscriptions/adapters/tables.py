@@ -36,6 +36,7 @@ customers = Table(
     Column("address", String(300)),
     Column("city", String(100)),
     Column("postal_code", String(20)),
+    Column("locale", String(10)),
 )
 
 customer_partners = Table(

@@ -62,7 +62,8 @@ def quote_status(status: str, valid_until: date, today: date) -> str:
     return "expired" if status == "open" and today > valid_until else status
 
 
-def check_quote_orderable(status: str, valid_until: date, today: date) -> None:
+def check_quote_open(status: str, valid_until: date, today: date) -> None:
+    """COM-3: only an open quote within its validity is ordered or sent to the customer."""
     shown = quote_status(status, valid_until, today)
     if shown == "expired":
         raise RuleViolation("COM-3", f"the quote expired on {valid_until.isoformat()}")

@@ -39,7 +39,7 @@ from portal_subscriptions.adapters.tables import (
     subscriptions,
 )
 from portal_subscriptions.domain.licenses import license_id, license_key
-from portal_subscriptions.domain.orders import check_quote_orderable, check_resellers, order_provider
+from portal_subscriptions.domain.orders import check_quote_open, check_resellers, order_provider
 from portal_subscriptions.domain.catalog import CustomerHoldings, check_available, check_trial_quantity
 from portal_subscriptions.domain.pricing import (
     TERM_MONTHS,
@@ -79,7 +79,7 @@ async def order_from_quote(uow_factory: UnitOfWorkFactory, tenant: Tenant, numbe
     async with uow_factory() as uow:
         quote = await quote_for_update(uow, tenant, number)
         today = uow.clock.today()
-        check_quote_orderable(quote.status, quote.valid_until, today)
+        check_quote_open(quote.status, quote.valid_until, today)
         customer = await visible_customer(uow, tenant, quote.customer_id)
         partner = await calling_partner(uow, tenant)
         lines = [_restart(line, today) for line in quote.lines]

@@ -1,4 +1,4 @@
-"""COM-3, COM-4: quotes — prices frozen from the cart, searchable, copied, cancelled, printed, converted."""
+"""COM-3, COM-4: quotes — prices frozen from the cart, searchable, copied, cancelled, printed, sent, converted."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
-from portal_shared.api.catalog import DirectQuoteConversion, QuoteCreate
+from portal_shared.api.catalog import DirectQuoteConversion, QuoteCreate, QuoteSend
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
+from portal_shared.events.subscriptions import QuoteLine, QuoteParty, QuoteSent, QuoteSnapshot
 from portal_shared.http import Tenant
 from portal_shared.money import Money
 from portal_shared.pagination import like_escape, older_than, page, through_day
 from portal_shared.problems import InvalidInput, NotFound, Problem, RuleViolation
 
 from portal_subscriptions.adapters.tables import customer_partners, customers, direct_quotes, quotes
-from portal_subscriptions.domain.orders import check_quote_cancellable, quote_status
+from portal_subscriptions.domain.orders import check_quote_cancellable, check_quote_open, quote_status
 from portal_subscriptions.domain.pricing import price_line, total
 from portal_subscriptions.service.access import calling_partner, visible_customer
 from portal_subscriptions.service.carts import priced_cart
@@ -77,6 +78,31 @@ def quote_view(row: Any, today: date) -> dict[str, Any]:
     }
 
 
+def quote_snapshot(row: Any, today: date) -> QuoteSnapshot:
+    """The quote as printed and as sent (COM-3, NOT-1): the PDF is made from this alone."""
+    money = lambda value: Money.of(value, row.currency)  # noqa: E731
+    user = row.end_user
+    return QuoteSnapshot(
+        number=row.number,
+        status=quote_status(row.status, row.valid_until, today),
+        created_at=row.created_at,
+        valid_until=row.valid_until,
+        currency=row.currency,
+        lines=[
+            QuoteLine.model_validate({**line, "unit_price": money(line["unit_price"]), "amount": money(line["amount"])})
+            for line in row.lines
+        ],
+        total=money(row.total),
+        billing_address=QuoteParty.model_validate(row.billing_address),
+        end_user=QuoteParty(
+            name=user["name"], address=user.get("address"), city=user.get("city"), postal_code=user.get("postal_code"),
+            country=user.get("country"), customer_number=user["number"], contact_name=user["contact"]["name"],
+            email=user["contact"]["email"],
+        ),
+        source_direct_quote=row.source_direct_quote,
+    )
+
+
 def _billing_address(partner: Any, body: QuoteCreate) -> dict[str, Any]:
     if body.billing_address is not None:
         return body.billing_address.model_dump()
@@ -110,14 +136,45 @@ async def quote_for_update(uow: UnitOfWork, tenant: Tenant, number: str) -> Any:
     return row
 
 
+async def _quote(uow: UnitOfWork, tenant: Tenant, number: str) -> Any:
+    query = select(quotes).where(quotes.c.number == number, quotes.c.partner_id == tenant.partner_id)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise NotFound("quote")
+    return row
+
+
 async def get_quote(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str) -> dict[str, Any]:
     async with uow_factory.read() as uow:
-        row = (
-            await uow.session.execute(select(quotes).where(quotes.c.number == number, quotes.c.partner_id == tenant.partner_id))
-        ).first()
-        if row is None:
-            raise NotFound("quote")
-        return quote_view(row, uow.clock.today())
+        return quote_view(await _quote(uow, tenant, number), uow.clock.today())
+
+
+async def get_quote_snapshot(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str) -> QuoteSnapshot:
+    async with uow_factory.read() as uow:
+        return quote_snapshot(await _quote(uow, tenant, number), uow.clock.today())
+
+
+async def send_quote(
+    uow_factory: UnitOfWorkFactory, tenant: Tenant, number: str, body: QuoteSend | None
+) -> dict[str, Any]:
+    """NOT-1: an open quote (COM-3) by email with its PDF, to the end user's contact or to `to`.
+
+    The event carries the whole quote as printed now, so service notifications
+    renders the same PDF without asking this service for anything (X-1).
+    """
+    async with uow_factory() as uow:
+        row = await quote_for_update(uow, tenant, number)
+        today = uow.clock.today()
+        check_quote_open(row.status, row.valid_until, today)
+        snapshot = quote_snapshot(row, today)
+        to = str(body.to) if body and body.to else snapshot.end_user.email
+        locale = await uow.session.scalar(select(customers.c.locale).where(customers.c.id == row.customer_id))
+        await uow.publish(
+            QuoteSent(quote_id=row.id, customer_id=row.customer_id, partner_id=tenant.partner_id, to=to,
+                      locale=locale or "en", quote=snapshot, sent_at=uow.clock.now()),
+            partner_id=tenant.partner_id, customer_id=row.customer_id,
+        )
+    return {"number": number, "status": "sent", "to": to}
 
 
 async def list_quotes(

@@ -59,6 +59,7 @@ async def record_customer(uow: UnitOfWork, event: CustomerCreated) -> None:
         "address": event.address.address,
         "city": event.address.city,
         "postal_code": event.address.postal_code,
+        "locale": event.locale,
     }
     await uow.session.execute(
         insert(customers).values(id=event.customer_id, **values).on_conflict_do_update(index_elements=["id"], set_=values)
