@@ -199,6 +199,29 @@ def test_sub12_sub13_licenses_found_assigned_and_grouped_in_packs(gateway, selle
     _problem(other_partner.http.patch(f"/v1/subscriptions/{subscription['id']}", json={"quantity": 5}), 404)
 
 
+def test_sub12_cloud_licenses_carry_a_domain_chosen_in_the_cart_or_the_customers_own(seller, other_partner):
+    chosen = _buy(seller, offer_id="atlas-business-basic", quantity=2, domain="Tenant-42.Cloud.example")
+    found = seller.get("/v1/licenses", params={"domain": "tenant-42.cloud.example"}).json()["items"]
+    assert [(l["subscription_id"], l["domain"]) for l in found] == [(chosen["id"], "tenant-42.cloud.example")] * 2
+    assert other_partner.get("/v1/licenses", params={"domain": "tenant-42.cloud.example"}).json()["items"] == []
+
+    defaulted = _buy(seller, offer_id="atlas-business-basic", quantity=1)
+    [license] = seller.get("/v1/licenses", params={"pack_number": defaulted["pack_number"]}).json()["items"]
+    assert license["domain"] == "example.com"
+    [on_premises] = seller.get("/v1/licenses", params={"pack_number": _buy(seller, quantity=1)["pack_number"]}).json()["items"]
+    assert on_premises["domain"] is None
+
+    customer = seller.post("/v1/customers", json=customer_body()).json()
+    eventually(lambda: seller.get(f"/v1/customers/{customer['id']}/cart").status_code == 200)
+    item = {"offer_id": "forge-ide", "quantity": 1, "term": "P1Y", "billing_frequency": "annual"}
+    refused = _problem(seller.post(f"/v1/customers/{customer['id']}/cart/items", json={**item, "domain": "a.example"}),
+                       422, "sub-12")
+    assert refused["errors"][0]["field"] == "domain"
+    _problem(seller.post(f"/v1/customers/{customer['id']}/cart/items",
+                         json={**item, "offer_id": "atlas-business-basic", "domain": "not a domain"}), 422)
+    assert seller.get(f"/v1/customers/{customer['id']}/cart").json()["items"] == []
+
+
 def test_sub4_full_upgrade_keeps_the_subscription_and_refused_paths_say_why(gateway, seller, tap):
     subscription = _buy(seller, offer_id="atlas-business-basic", quantity=4)
     _problem(seller.post(f"/v1/subscriptions/{subscription['id']}/upgrade",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from portal_shared.api.customers import CustomerCreate
 from portal_shared.events.subscriptions import BillingFrequency, PaymentMethod, Term
@@ -112,6 +112,13 @@ class CatalogDocument(BaseModel):
         return self
 
 
+CloudDomain = Annotated[
+    str,
+    StringConstraints(to_lower=True, max_length=253,
+                      pattern=r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"),
+]
+
+
 class CartItemCreate(BaseModel):
     """COM-1, COM-2: an offer in the cart; `end_date` co-terms it; add-ons name their base (CAT-3)."""
 
@@ -123,6 +130,9 @@ class CartItemCreate(BaseModel):
     billing_frequency: BillingFrequency
     end_date: date | None = None
     base_subscription_id: uuid.UUID | None = None
+    domain: CloudDomain | None = Field(
+        default=None, description="SUB-12: the domain a cloud offer's licenses carry (default: the customer's email domain)"
+    )
 
 
 class CartItemUpdate(BaseModel):
@@ -134,6 +144,7 @@ class CartItemUpdate(BaseModel):
     term: Term | None = None
     billing_frequency: BillingFrequency | None = None
     end_date: date | None = None
+    domain: CloudDomain | None = None
 
 
 class Address(BaseModel):

@@ -117,6 +117,7 @@ cart_items = Table(
     Column("end_date", Date),
     Column("base_subscription_id", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("domain", String(253)),
 )
 
 quotes = Table(

@@ -19,6 +19,7 @@ from portal_shared.problems import NotFound, RuleViolation
 
 from portal_subscriptions.adapters.tables import cart_items, offers, subscriptions
 from portal_subscriptions.domain.catalog import check_available, check_one_in_cart, check_trial_quantity
+from portal_subscriptions.domain.licenses import check_domain
 from portal_subscriptions.domain.pricing import (
     PricedLine,
     check_end_date,
@@ -44,11 +45,11 @@ class CartLine:
     def line(self, currency: str) -> dict[str, Any]:
         """The priced line as quotes and orders freeze it."""
         return frozen_line(self.offer, self.item.quantity, self.item.term, self.item.billing_frequency, self.priced,
-                           currency, base_subscription_id=self.item.base_subscription_id)
+                           currency, base_subscription_id=self.item.base_subscription_id, domain=self.item.domain)
 
 
 def frozen_line(offer: Any, quantity: int, term: str, frequency: str, priced: PricedLine, currency: str, *,
-                base_subscription_id: uuid.UUID | None = None) -> dict[str, Any]:
+                base_subscription_id: uuid.UUID | None = None, domain: str | None = None) -> dict[str, Any]:
     """A priced line as quotes and orders keep it (JSON: money as strings)."""
     return {
         "offer_id": offer.id,
@@ -66,6 +67,8 @@ def frozen_line(offer: Any, quantity: int, term: str, frequency: str, priced: Pr
         "amount": str(priced.amount),
         "base_offer_id": offer.base_offer_id,
         "base_subscription_id": str(base_subscription_id) if base_subscription_id else None,
+        "cloud": offer.cloud,
+        "domain": domain,
     }
 
 
@@ -138,8 +141,9 @@ async def get_cart(uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: 
 
 async def _check_item(uow: Any, customer: Any, tenant: Tenant, offer: Any, *, quantity: int, term: str, frequency: str,
                       end_date: date | None, base_subscription_id: uuid.UUID | None, currency: str,
-                      ignore_item: uuid.UUID | None = None) -> None:
+                      domain: str | None, ignore_item: uuid.UUID | None = None) -> None:
     check_frequency(term, frequency)
+    check_domain(offer.cloud, domain)
     await unit_price(uow, offer.id, term, frequency, currency)
     domain_offer = offer_of(offer)
     check_trial_quantity(domain_offer, quantity)
@@ -178,12 +182,13 @@ async def add_item(
         offer = await offer_row(uow, body.offer_id)
         await _check_item(uow, customer, tenant, offer, quantity=body.quantity, term=body.term,
                           frequency=body.billing_frequency, end_date=body.end_date,
-                          base_subscription_id=body.base_subscription_id, currency=partner.currency)
+                          base_subscription_id=body.base_subscription_id, currency=partner.currency,
+                          domain=body.domain)
         await uow.session.execute(
             insert(cart_items).values(
                 id=uuid.uuid4(), customer_id=customer_id, partner_id=tenant.partner_id, offer_id=offer.id,
                 quantity=body.quantity, term=body.term, billing_frequency=body.billing_frequency, end_date=body.end_date,
-                base_subscription_id=body.base_subscription_id, created_at=uow.clock.now(),
+                base_subscription_id=body.base_subscription_id, domain=body.domain, created_at=uow.clock.now(),
             )
         )
         lines = await priced_cart(uow, customer_id, tenant.partner_id, partner.currency, uow.clock.today())
@@ -212,11 +217,12 @@ async def update_item(
         item = await _item(uow, tenant, customer_id, item_id)
         changes = body.model_dump(include=body.model_fields_set)
         merged = {"quantity": item.quantity, "term": item.term, "billing_frequency": item.billing_frequency,
-                  "end_date": item.end_date, **changes}
+                  "end_date": item.end_date, "domain": item.domain, **changes}
         offer = await offer_row(uow, item.offer_id)
         await _check_item(uow, customer, tenant, offer, quantity=merged["quantity"], term=merged["term"],
                           frequency=merged["billing_frequency"], end_date=merged["end_date"],
-                          base_subscription_id=item.base_subscription_id, currency=partner.currency, ignore_item=item.id)
+                          base_subscription_id=item.base_subscription_id, currency=partner.currency,
+                          domain=merged["domain"], ignore_item=item.id)
         await uow.session.execute(update(cart_items).where(cart_items.c.id == item_id).values(**changes))
         lines = await priced_cart(uow, customer_id, tenant.partner_id, partner.currency, uow.clock.today())
     return cart_view(customer_id, lines, partner.currency)

@@ -105,7 +105,7 @@ async def renew_licenses(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: L
         rows = (await uow.session.execute(
             select(licenses.c.id.label("license_id"), licenses.c.subscription_id, subscriptions.c.customer_id,
                    subscriptions.c.offer_id, subscriptions.c.offer_name, subscriptions.c.term,
-                   subscriptions.c.billing_frequency)
+                   subscriptions.c.billing_frequency, licenses.c.domain)
             .join(subscriptions, subscriptions.c.id == licenses.c.subscription_id)
             .where(licenses.c.id.in_([i.upper() for i in body.license_ids]), licenses.c.partner_id == tenant.partner_id)
         )).all()
@@ -128,6 +128,7 @@ async def renew_licenses(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: L
             for offer_id in targets:
                 await uow.session.execute(insert(cart_items).values(
                     id=uuid.uuid4(), customer_id=sub.customer_id, partner_id=tenant.partner_id, offer_id=offer_id,
-                    quantity=count, term=sub.term, billing_frequency=sub.billing_frequency, created_at=now))
+                    quantity=count, term=sub.term, billing_frequency=sub.billing_frequency, created_at=now,
+                    domain=sub.domain if offer_id == sub.offer_id else None))
         customer_id = customers_picked.pop()
     return await get_cart(uow_factory, tenant, customer_id)

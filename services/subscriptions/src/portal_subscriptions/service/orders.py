@@ -38,7 +38,7 @@ from portal_subscriptions.adapters.tables import (
     seat_batches,
     subscriptions,
 )
-from portal_subscriptions.domain.licenses import license_id, license_key
+from portal_subscriptions.domain.licenses import license_domain, license_id, license_key
 from portal_subscriptions.domain.orders import check_quote_open, check_resellers, order_provider
 from portal_subscriptions.domain.catalog import CustomerHoldings, check_available, check_trial_quantity
 from portal_subscriptions.domain.pricing import (
@@ -169,9 +169,11 @@ async def fulfil_order(uow: UnitOfWork, order: Any) -> tuple[Any, list[Completed
         rows["seat_batches"].append(dict(id=batch_id, subscription_id=subscription_id, quantity=line["quantity"],
                                          kind="initial", added_at=now))
         issued = [LicenseInfo(license_id=license_id(), key=license_key()) for _ in range(line["quantity"])]
+        domain = license_domain(line.get("cloud", False), line.get("domain"), order.customer_email)
         rows["licenses"].extend(
             {"id": l.license_id, "key": l.key, "subscription_id": subscription_id, "seat_batch_id": batch_id,
-             "customer_id": order.customer_id, "partner_id": order.partner_id, "order_id": order.id, "status": "active"}
+             "customer_id": order.customer_id, "partner_id": order.partner_id, "order_id": order.id, "status": "active",
+             "domain": domain}
             for l in issued
         )
         snapshots.append(SubscriptionSnapshot(
