@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
-import uuid
-
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWorkFactory
@@ -36,6 +36,33 @@ def _license_view(row: Any) -> dict[str, Any]:
     }
 
 
+_CRITERIA = {
+    "license_id": lambda: licenses.c.id == bindparam("license_id"),
+    "key": lambda: licenses.c.key == bindparam("key"),
+    "user_email": lambda: func.lower(licenses.c.assignee_email) == bindparam("user_email"),
+    "domain": lambda: func.lower(licenses.c.domain) == bindparam("domain"),
+    "order_number": lambda: orders.c.number == bindparam("order_number"),
+    "po_number": lambda: orders.c.po_number == bindparam("po_number"),
+    "pack_number": lambda: subscriptions.c.pack_number == bindparam("pack_number"),
+}
+_NORMALISED = {"license_id": str.upper, "key": str.upper, "user_email": str.lower, "domain": str.lower}
+
+
+@functools.lru_cache(maxsize=128)
+def _search_statement(given: frozenset[str]):
+    """One statement per set of criteria, built once; the values are bound per request."""
+    query = (
+        select(licenses, subscriptions.c.offer_id, subscriptions.c.offer_name, subscriptions.c.term_end,
+               subscriptions.c.pack_number, orders.c.number.label("order_number"))
+        .join(subscriptions, subscriptions.c.id == licenses.c.subscription_id)
+        .outerjoin(orders, orders.c.id == licenses.c.order_id)
+        .where(licenses.c.partner_id == bindparam("partner_id"), licenses.c.status == "active")
+    )
+    for name in sorted(given):
+        query = query.where(_CRITERIA[name]())
+    return query.order_by(licenses.c.id).limit(bindparam("row_limit", type_=Integer))
+
+
 async def search(
     uow_factory: UnitOfWorkFactory, tenant: Tenant, *, license_id: str | None, key: str | None, user_email: str | None,
     domain: str | None, order_number: str | None, po_number: str | None, pack_number: str | None, limit: int,
@@ -43,31 +70,12 @@ async def search(
     """SUB-12: by license id or key, assigned user email, cloud domain, order or PO number, pack number."""
     criteria = {"license_id": license_id, "key": key, "user_email": user_email, "domain": domain,
                 "order_number": order_number, "po_number": po_number, "pack_number": pack_number}
-    if not any(criteria.values()):
+    given = {name: _NORMALISED.get(name, str)(value) for name, value in criteria.items() if value}
+    if not given:
         raise InvalidInput("license_id", "give at least one of " + ", ".join(criteria))
-    query = (
-        select(licenses, subscriptions.c.offer_id, subscriptions.c.offer_name, subscriptions.c.term_end,
-               subscriptions.c.pack_number, orders.c.number.label("order_number"))
-        .join(subscriptions, subscriptions.c.id == licenses.c.subscription_id)
-        .outerjoin(orders, orders.c.id == licenses.c.order_id)
-        .where(licenses.c.partner_id == tenant.partner_id, licenses.c.status == "active")
-    )
-    if license_id:
-        query = query.where(licenses.c.id == license_id.upper())
-    if key:
-        query = query.where(licenses.c.key == key.upper())
-    if user_email:
-        query = query.where(func.lower(licenses.c.assignee_email) == user_email.lower())
-    if domain:
-        query = query.where(func.lower(licenses.c.domain) == domain.lower())
-    if order_number:
-        query = query.where(orders.c.number == order_number)
-    if po_number:
-        query = query.where(orders.c.po_number == po_number)
-    if pack_number:
-        query = query.where(subscriptions.c.pack_number == pack_number)
     async with uow_factory.read() as uow:
-        rows = (await uow.session.execute(query.order_by(licenses.c.id).limit(limit))).all()
+        statement = _search_statement(frozenset(given))
+        rows = (await uow.session.execute(statement, {**given, "partner_id": tenant.partner_id, "row_limit": limit})).all()
     return {"items": [_license_view(r) for r in rows], "next_cursor": None}
 
 
