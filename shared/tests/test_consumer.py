@@ -109,6 +109,32 @@ async def test_x2_poison_message_goes_to_the_dlq_at_once(infra, uow_factory, pro
     assert headers["dlq_consumer"].decode() == consumer.name
 
 
+@pytest.mark.parametrize(("key", "dead_key"), [(b"customer-1", b"customer-1"), (None, b"")], ids=["keyed", "keyless"])
+async def test_x2_a_null_value_is_dead_lettered_with_its_key(infra, uow_factory, producer, topic_prefix, key, dead_key):
+    """Kafka refuses a record with neither key nor value: the dead letter of a null value must still go out."""
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    await consumer.process(topic_prefix + CUSTOMERS, None, {}, key=key)
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    assert (record.key, record.value) == (dead_key, None)
+    assert "not an event envelope" in dict(record.headers)["dlq_error"].decode()
+
+
+async def test_x2_a_message_at_the_size_limit_is_dead_lettered_truncated(infra, uow_factory, producer, topic_prefix):
+    """The error headers push a dead letter of a message at the size limit over it: its start is kept instead."""
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    body = b"{" + b" " * 1_048_576
+    await consumer.process(topic_prefix + CUSTOMERS, body, {"trace": b"t-1"}, key=b"customer-1")
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    headers = dict(record.headers)
+    assert (record.key, record.value) == (b"customer-1", body[: 512 * 1024])
+    assert (headers["dlq_truncated_from"], headers["trace"]) == (str(len(body)).encode(), b"t-1")
+    assert "not an event envelope" in headers["dlq_error"].decode()
+
+
 async def test_x2_handler_failing_every_time_is_dead_lettered_after_max_attempts(
     infra, uow_factory, producer, topic_prefix, customer_created
 ):
