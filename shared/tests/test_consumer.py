@@ -13,7 +13,7 @@ from portal_shared.events import Envelope
 from portal_shared.events.customers import CustomerCreated
 from portal_shared.events.topics import CUSTOMERS, dlq_topic
 from portal_shared.kafka import ensure_topics, new_producer
-from portal_stack.testing import read_topic, wait_until
+from portal_stack.testing import database_shutting_down, read_topic, wait_until
 
 from .conftest import seen
 
@@ -31,7 +31,7 @@ def _envelope(event: CustomerCreated) -> Envelope:
     )
 
 
-def _recording_consumer(failures_before_success: int = 0) -> tuple[EventConsumer, list]:
+def _recording_consumer(failures_before_success: int = 0, error=lambda: ValueError("handler bug")) -> tuple[EventConsumer, list]:
     consumer = EventConsumer(f"test-{uuid.uuid4().hex[:6]}")
     calls: list = []
 
@@ -39,7 +39,7 @@ def _recording_consumer(failures_before_success: int = 0) -> tuple[EventConsumer
     async def record(uow, envelope, event):
         calls.append(envelope.event_id)
         if len(calls) <= failures_before_success:
-            raise ValueError("handler bug")
+            raise error()
         await uow.session.execute(
             insert(seen).values(event_id=envelope.event_id, customer_number=int(event.number.removeprefix("C-")))
         )
@@ -82,6 +82,17 @@ async def test_x2_failing_handler_is_retried_then_succeeds(uow_factory, producer
     _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3)
     await consumer.process(topic_prefix + CUSTOMERS, _envelope(customer_created(8)).model_dump_json().encode(), {})
     assert len(calls) == 3
+    assert await _seen_count(uow_factory) == 1
+
+
+async def test_x2_a_database_shutting_down_is_waited_for_never_dead_lettered(
+    uow_factory, producer, topic_prefix, customer_created
+):
+    """SQLAlchemy reports `the database system is shutting down` as a plain DBAPIError: still an outage."""
+    consumer, calls = _recording_consumer(failures_before_success=6, error=database_shutting_down)
+    _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3)
+    await consumer.process(topic_prefix + CUSTOMERS, _envelope(customer_created(10)).model_dump_json().encode(), {})
+    assert len(calls) == 7
     assert await _seen_count(uow_factory) == 1
 
 

@@ -28,9 +28,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from portal_shared.db import UnitOfWork, UnitOfWorkFactory
+from portal_shared.db import UnitOfWork, UnitOfWorkFactory, is_transient
 from portal_shared.events.base import Envelope, Event
 from portal_shared.events.topics import dlq_topic
 from portal_shared.logging import bind_correlation_id
@@ -45,16 +44,6 @@ _MAX_TRANSIENT_BACKOFF = 5.0
 # What a dead letter keeps of a record too large to be sent again with the error headers added.
 _TRUNCATED_VALUE = 512 * 1024
 _TRUNCATED_KEY_OR_HEADER = 1024
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Errors of the infrastructure (database unreachable), not of the message."""
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    name = type(getattr(exc, "orig", None) or exc).__name__
-    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
 
 
 BATCH_SIZE = 100

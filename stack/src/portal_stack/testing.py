@@ -310,3 +310,17 @@ async def read_to_end(bootstrap: str, topics: list[str]) -> list[Any]:
     finally:
         await consumer.stop()
     return records
+
+
+def database_shutting_down() -> Exception:
+    """What SQLAlchemy raises while PostgreSQL shuts down: a plain DBAPIError, caused by asyncpg's error."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        try:
+            raise asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
+        except asyncpg.PostgresError as driver_error:
+            raise RuntimeError("the driver adapter's error") from driver_error
+    except RuntimeError as adapted:
+        return DBAPIError("COMMIT", None, adapted)
