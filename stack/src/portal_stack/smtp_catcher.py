@@ -21,26 +21,29 @@ class MailStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._parsed: dict[str, dict] = {}  # a file never changes once written: each is parsed once
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        name = f"{time.time_ns()}.eml"
-        (self.directory / name).write_bytes(envelope.original_content or envelope.content)
+        path = self.directory / f"{time.time_ns()}.eml"
+        # Written aside and renamed: the listing (another thread) never sees, nor keeps, half a message.
+        path.with_suffix(".part").write_bytes(envelope.original_content or envelope.content)
+        path.with_suffix(".part").rename(path)
         return "250 Message accepted for delivery"
 
     def summaries(self) -> list[dict]:
-        out = []
-        for path in sorted(self.directory.glob("*.eml")):
+        return [self._summary(path) for path in sorted(self.directory.glob("*.eml"))]
+
+    def _summary(self, path: Path) -> dict:
+        if path.stem not in self._parsed:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            out.append(
-                {
-                    "id": path.stem,
-                    "message_id": message.get("Message-ID"),
-                    "from": message.get("From"),
-                    "to": message.get_all("To", []),
-                    "subject": message.get("Subject"),
-                }
-            )
-        return out
+            self._parsed[path.stem] = {
+                "id": path.stem,
+                "message_id": message.get("Message-ID"),
+                "from": message.get("From"),
+                "to": message.get_all("To", []),
+                "subject": message.get("Subject"),
+            }
+        return self._parsed[path.stem]
 
     def raw(self, message: str) -> bytes | None:
         path = self.directory / f"{message}.eml"
