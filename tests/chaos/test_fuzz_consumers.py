@@ -4,7 +4,8 @@ Each consumed topic gets seeded bad messages (random bytes, null values, truncat
 missing or wrongly typed fields, unknown types and versions, huge strings, invalid payloads, an order billing
 refuses, one message at the size limit) shuffled among valid events published twice each. Afterwards: no process crashed, each bad message is
 in `<topic>.dlq` exactly once per consumer that must refuse it and nowhere else, each valid event's effect is
-visible exactly once, and no consumer group has anything left to read. FUZZ_SEED replays a run.
+visible exactly once, and no consumer group has anything left to read. FUZZ_SEED replays a run's mutations
+(the ids in them are new each time).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _publish(stack, messages: list[tuple[str, bytes | None, bytes | None, list]]
 
 def test_consumers_dead_letter_bad_messages_process_good_ones_once_and_never_crash(stack, gateway):
     seed = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
-    print(f"\nfuzz seed {seed} (FUZZ_SEED={seed} replays this run)")
+    print(f"\nfuzz seed {seed} (FUZZ_SEED={seed} replays its mutations)")
     partner = gateway.create_partner()
     partner_id = uuid.UUID(partner.id)
     buyer, payer = _known_customer(partner), _known_customer(partner)
