@@ -2,10 +2,10 @@
 
 Each consumed topic gets seeded bad messages (random bytes, null values, truncated or non-UTF-8 envelopes,
 missing or wrongly typed fields, unknown types and versions, huge strings, invalid payloads, an order billing
-refuses, one message at the size limit) shuffled among valid events published twice each. Afterwards: no process crashed, each bad message is
-in `<topic>.dlq` exactly once per consumer that must refuse it and nowhere else, each valid event's effect is
-visible exactly once, and no consumer group has anything left to read. FUZZ_SEED replays a run's mutations
-(the ids in them are new each time).
+refuses, one message at the size limit) shuffled among valid events published twice each. Afterwards: no
+process crashed, each bad message is in `<topic>.dlq` exactly once per consumer that must refuse it and nowhere
+else, each valid event's effect is visible exactly once, and no consumer group has anything left to read.
+FUZZ_SEED replays a run's mutations (the ids in them are new each time).
 """
 
 from __future__ import annotations
