@@ -72,7 +72,8 @@ class OrderLoad:
         for payment in itertools.cycle(("card", "postpaid")):
             if not await self._fill(http, cart):
                 return
-            placed = await self._send(http, "POST", f"{cart}/checkout", "checkout", json={"payment": {"method": payment}})
+            placed = await self._send(http, "POST", f"{cart}/checkout", "checkout",
+                                      json={"payment": {"method": payment}})
             if placed is None:
                 return
             if placed.status_code == 201:
@@ -98,7 +99,9 @@ class OrderLoad:
                 if await self._send(http, "POST", f"{cart}/items", "cart items", json=item) is None:
                     return False
 
-    async def _send(self, http: httpx.AsyncClient, method: str, path: str, route: str, **kw: Any) -> httpx.Response | None:
+    async def _send(
+        self, http: httpx.AsyncClient, method: str, path: str, route: str, **kw: Any
+    ) -> httpx.Response | None:
         """One logical call, retried until a final answer (None once the load stops); writes keep one key."""
         headers = {"Idempotency-Key": str(uuid.uuid4())} if method != "GET" else {}
         while not self._stopping.is_set():

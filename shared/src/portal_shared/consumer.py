@@ -138,7 +138,9 @@ class EventConsumer:
         for record in message.raw_message:
             await self.process(record.topic, record.value, dict(record.headers or ()), key=record.key)
 
-    async def process(self, topic: str, body: bytes | None, headers: dict[str, Any], *, key: bytes | None = None) -> None:
+    async def process(
+        self, topic: str, body: bytes | None, headers: dict[str, Any], *, key: bytes | None = None
+    ) -> None:
         received = Received(topic, key, body, headers)
         try:
             envelope, contract = self._parse(body)
@@ -166,7 +168,9 @@ class EventConsumer:
             raise PoisonMessage(f"unknown event type {envelope.type!r} version {envelope.version}")
         return envelope, contract
 
-    async def _handle_with_retries(self, received: Received, envelope: Envelope, event: Event, handler: Handler) -> None:
+    async def _handle_with_retries(
+        self, received: Received, envelope: Envelope, event: Event, handler: Handler
+    ) -> None:
         failures = 0
         transient_delay = self.retry_backoff
         waiting_since: float | None = None
