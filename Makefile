@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PACKAGES := ./shared ./services/customers ./services/subscriptions ./services/billing ./services/notifications ./services/gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install asyncapi contracts clean
+.PHONY: run test chaos bench install asyncapi contracts clean
 
 $(STAMP): $(wildcard */pyproject.toml services/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 ## make test: unit, integration and end-to-end tests against a real PostgreSQL and a real Kafka-protocol broker.
 test: $(STAMP)
 	$(PY) -m pytest
+
+## make chaos: the fault and fuzz tests in their longer form (the bounded form runs in make test).
+chaos: $(STAMP)
+	CHAOS_ROUNDS=3 CHAOS_CLIENTS=6 FUZZ_BAD_PER_TOPIC=300 $(PY) -m pytest tests/chaos -q -s
 
 ## make bench: the reference figures, then every benchmark and a partner day (real system on this machine);
 ## reports in bench/results/.

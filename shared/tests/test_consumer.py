@@ -14,7 +14,7 @@ from portal_shared.events import Envelope
 from portal_shared.events.customers import CustomerCreated
 from portal_shared.events.topics import CUSTOMERS, dlq_topic
 from portal_shared.kafka import ensure_topics, new_producer
-from portal_stack.testing import read_topic, wait_until
+from portal_stack.testing import database_shutting_down, read_topic, wait_until
 
 from .conftest import seen
 
@@ -32,7 +32,7 @@ def _envelope(event: CustomerCreated) -> Envelope:
     )
 
 
-def _recording_consumer(failures_before_success: int = 0) -> tuple[EventConsumer, list]:
+def _recording_consumer(failures_before_success: int = 0, error=lambda: ValueError("handler bug")) -> tuple[EventConsumer, list]:
     consumer = EventConsumer(f"test-{uuid.uuid4().hex[:6]}")
     calls: list = []
 
@@ -40,7 +40,7 @@ def _recording_consumer(failures_before_success: int = 0) -> tuple[EventConsumer
     async def record(uow, envelope, event):
         calls.append(envelope.event_id)
         if len(calls) <= failures_before_success:
-            raise ValueError("handler bug")
+            raise error()
         await uow.session.execute(
             insert(seen).values(event_id=envelope.event_id, customer_number=int(event.number.removeprefix("C-")))
         )
@@ -86,6 +86,17 @@ async def test_x2_failing_handler_is_retried_then_succeeds(uow_factory, producer
     assert await _seen_count(uow_factory) == 1
 
 
+async def test_x2_a_database_shutting_down_is_waited_for_never_dead_lettered(
+    uow_factory, producer, topic_prefix, customer_created
+):
+    """SQLAlchemy reports `the database system is shutting down` as a plain DBAPIError: still an outage."""
+    consumer, calls = _recording_consumer(failures_before_success=6, error=database_shutting_down)
+    _attach(consumer, uow_factory, producer, topic_prefix, max_attempts=3)
+    await consumer.process(topic_prefix + CUSTOMERS, _envelope(customer_created(10)).model_dump_json().encode(), {})
+    assert len(calls) == 7
+    assert await _seen_count(uow_factory) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -108,6 +119,32 @@ async def test_x2_poison_message_goes_to_the_dlq_at_once(infra, uow_factory, pro
     headers = dict(record.headers)
     assert reason in headers["dlq_error"].decode()
     assert headers["dlq_consumer"].decode() == consumer.name
+
+
+@pytest.mark.parametrize(("key", "dead_key"), [(b"customer-1", b"customer-1"), (None, b"")], ids=["keyed", "keyless"])
+async def test_x2_a_null_value_is_dead_lettered_with_its_key(infra, uow_factory, producer, topic_prefix, key, dead_key):
+    """Kafka refuses a record with neither key nor value: the dead letter of a null value must still go out."""
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    await consumer.process(topic_prefix + CUSTOMERS, None, {}, key=key)
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    assert (record.key, record.value) == (dead_key, None)
+    assert "not an event envelope" in dict(record.headers)["dlq_error"].decode()
+
+
+async def test_x2_a_message_at_the_size_limit_is_dead_lettered_truncated(infra, uow_factory, producer, topic_prefix):
+    """The error headers push a dead letter of a message at the size limit over it: its start is kept instead."""
+    consumer, calls = _recording_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    await ensure_topics(infra.kafka_bootstrap, [dlq_topic(topic_prefix + CUSTOMERS)], partitions=1, replication=1)
+    body = b"{" + b" " * 1_048_576
+    await consumer.process(topic_prefix + CUSTOMERS, body, {"trace": b"t-1"}, key=b"customer-1")
+    [record] = await read_topic(infra.kafka_bootstrap, dlq_topic(topic_prefix + CUSTOMERS), count=1)
+    headers = dict(record.headers)
+    assert (record.key, record.value) == (b"customer-1", body[: 512 * 1024])
+    assert (headers["dlq_truncated_from"], headers["trace"]) == (str(len(body)).encode(), b"t-1")
+    assert "not an event envelope" in headers["dlq_error"].decode()
 
 
 async def test_x2_handler_failing_every_time_is_dead_lettered_after_max_attempts(
@@ -148,7 +185,7 @@ async def test_x2_through_kafka_a_poison_message_does_not_block_the_next_one(
 
 def _batch(topic: str, bodies: list[bytes]) -> SimpleNamespace:
     """What FastStream hands a batch subscriber: the raw records, in partition order."""
-    return SimpleNamespace(raw_message=[SimpleNamespace(topic=topic, value=b, headers=[]) for b in bodies])
+    return SimpleNamespace(raw_message=[SimpleNamespace(topic=topic, key=None, value=b, headers=[]) for b in bodies])
 
 
 async def test_x2_a_batch_shares_one_transaction_and_a_duplicate_inside_it_counts_once(

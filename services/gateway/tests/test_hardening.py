@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal_stack.testing import customer_body
+from portal_stack.testing import customer_body, database_shutting_down
 
 from .conftest import OPERATOR_TOKEN
 
@@ -76,3 +76,27 @@ async def test_a_forwarded_query_reaches_the_service_exactly_as_the_client_encod
     await client.get("/v1/customers", params=params, headers=seller.key.headers)
     forwarded = [c for c in upstream.state.calls if c[:2] == ("GET", "/v1/customers")]
     assert [c[2] for c in forwarded] == [params]
+
+
+async def test_a_database_outage_answers_503_with_retry_after_and_releases_the_key(gateway_app, partner, monkeypatch):
+    """Every request authenticates against the gateway's database: while it is down, clients are told to retry."""
+    from portal_gateway import service
+
+    seller = await partner()
+
+    async def unreachable(*args, **kwargs):
+        raise database_shutting_down()
+
+    async with gateway_app() as client:
+        monkeypatch.setattr(service, "create_api_key", unreachable)
+        write = await client.post("/v1/partners/me/api-keys", json={"name": "k", "roles": ["support_agent"]},
+                                  headers={**seller.key.headers, "Idempotency-Key": "outage"})
+        monkeypatch.setattr(service, "authenticate", unreachable)
+        read = await client.get("/v1/partners/me", headers=seller.key.headers)
+        for answer in (write, read):
+            assert answer.status_code == 503 and answer.headers["retry-after"] == "1", answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+        monkeypatch.undo()
+        retried = await client.post("/v1/partners/me/api-keys", json={"name": "k", "roles": ["support_agent"]},
+                                    headers={**seller.key.headers, "Idempotency-Key": "outage"})
+        assert retried.status_code == 201

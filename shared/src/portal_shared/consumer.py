@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -42,6 +44,9 @@ log = structlog.get_logger("portal.consumer")
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 
 _MAX_TRANSIENT_BACKOFF = 5.0
+# What a dead letter keeps of a record too large to be sent again with the error headers added.
+_TRUNCATED_VALUE = 512 * 1024
+_TRUNCATED_KEY_OR_HEADER = 1024
 
 
 BATCH_SIZE = 100
@@ -51,23 +56,31 @@ class PoisonMessage(Exception):
     """A message no retry can help (raised while parsing, or by a handler): dead-lettered at once."""
 
 
-class _Ready(NamedTuple):
-    """A record parsed and validated, with the handler it goes to."""
-
-    topic: str
-    body: bytes
-    headers: dict[str, Any]
-    envelope: Envelope
-    event: Event
-    handler: Handler
-
-
 class RetryLater(Exception):
     """The message depends on another event not seen yet (from another topic): wait for it.
 
     Retried with capped backoff for the consumer's `retry_later_seconds` — long
     enough for a sibling service's outbox to deliver — and only then dead-lettered.
     """
+
+
+@dataclass(frozen=True)
+class Received:
+    """One record as it was read: what its dead letter keeps."""
+
+    topic: str
+    key: bytes | None
+    body: bytes | None
+    headers: dict[str, Any]
+
+
+class _Ready(NamedTuple):
+    """A record parsed and validated, with the handler it goes to."""
+
+    received: Received
+    envelope: Envelope
+    event: Event
+    handler: Handler
 
 
 class EventConsumer:
@@ -138,7 +151,7 @@ class EventConsumer:
         batch is handled (a crash mid-batch redelivers it, and the inbox skips what was already done)."""
         ready = []
         for record in message.raw_message:
-            item = await self._prepare(record.topic, record.value, dict(record.headers or ()))
+            item = await self._prepare(Received(record.topic, record.key, record.value, dict(record.headers or ())))
             if item is not None:
                 ready.append(item)
         if len(ready) > 1 and await self._handle_together(ready):
@@ -146,18 +159,20 @@ class EventConsumer:
         for item in ready:
             await self._handle_with_retries(*item)
 
-    async def process(self, topic: str, body: bytes, headers: dict[str, Any]) -> None:
+    async def process(
+        self, topic: str, body: bytes | None, headers: dict[str, Any], *, key: bytes | None = None
+    ) -> None:
         """One record on its own (its own transaction, with retries)."""
-        item = await self._prepare(topic, body, headers)
+        item = await self._prepare(Received(topic, key, body, headers))
         if item is not None:
             await self._handle_with_retries(*item)
 
-    async def _prepare(self, topic: str, body: bytes, headers: dict[str, Any]) -> _Ready | None:
+    async def _prepare(self, received: Received) -> _Ready | None:
         """The record's event and handler; None once a bad record is dead-lettered or nothing here handles it."""
         try:
-            envelope, contract = self._parse(body)
+            envelope, contract = self._parse(received.body)
         except PoisonMessage as exc:
-            await self._dead_letter(topic, body, headers, str(exc))
+            await self._dead_letter(received, str(exc))
             return None
         handler = self._handlers.get(contract)
         if handler is None:
@@ -165,9 +180,9 @@ class EventConsumer:
         try:
             event = contract.model_validate(envelope.payload)
         except ValidationError as exc:
-            await self._dead_letter(topic, body, headers, f"invalid {envelope.type} payload: {exc}")
+            await self._dead_letter(received, f"invalid {envelope.type} payload: {exc}")
             return None
-        return _Ready(topic, body, headers, envelope, event, handler)
+        return _Ready(received, envelope, event, handler)
 
     async def _handle_together(self, ready: list[_Ready]) -> bool:
         """Every event of the batch in one transaction; False (and nothing kept) if any of them failed."""
@@ -187,7 +202,7 @@ class EventConsumer:
             EVENTS_HANDLED.labels(self.name, item.envelope.type, "ok" if first else "duplicate").inc()
         return True
 
-    def _parse(self, body: bytes) -> tuple[Envelope, type[Event]]:
+    def _parse(self, body: bytes | None) -> tuple[Envelope, type[Event]]:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
@@ -198,7 +213,7 @@ class EventConsumer:
         return envelope, contract
 
     async def _handle_with_retries(
-        self, topic: str, body: bytes, headers: dict[str, Any], envelope: Envelope, event: Event, handler: Handler
+        self, received: Received, envelope: Envelope, event: Event, handler: Handler
     ) -> None:
         failures = 0
         transient_delay = self.retry_backoff
@@ -210,7 +225,7 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except PoisonMessage as exc:
-                await self._dead_letter(topic, body, headers, f"{type(exc).__name__}: {exc}")
+                await self._dead_letter(received, f"{type(exc).__name__}: {exc}")
                 return
             except Exception as exc:
                 if isinstance(exc, RetryLater):
@@ -220,7 +235,7 @@ class EventConsumer:
                         await asyncio.sleep(min(self.retry_backoff * 2 ** min(failures, 5), _MAX_TRANSIENT_BACKOFF))
                         failures += 1
                         continue
-                    await self._dead_letter(topic, body, headers, f"gave up waiting: {type(exc).__name__}: {exc}")
+                    await self._dead_letter(received, f"gave up waiting: {type(exc).__name__}: {exc}")
                     return
                 if is_transient(exc):
                     log.warning("infrastructure error; retrying", event_type=envelope.type, error=repr(exc))
@@ -231,7 +246,7 @@ class EventConsumer:
                 EVENTS_HANDLED.labels(self.name, envelope.type, "error").inc()
                 if failures >= self.max_attempts:
                     log.error("handler failed; dead-lettering", event_type=envelope.type, attempts=failures, exc_info=exc)
-                    await self._dead_letter(topic, body, headers, f"{type(exc).__name__}: {exc}")
+                    await self._dead_letter(received, f"{type(exc).__name__}: {exc}")
                     return
                 log.warning("handler failed; retrying", event_type=envelope.type, attempt=failures, error=repr(exc))
                 await asyncio.sleep(self.retry_backoff * 2 ** (failures - 1))
@@ -257,15 +272,31 @@ class EventConsumer:
         await handler(uow, envelope, event)
         return True
 
-    async def _dead_letter(self, topic: str, body: bytes, headers: dict[str, Any], error: str) -> None:
+    async def _dead_letter(self, received: Received, error: str) -> None:
+        """The record as it came (key, value, headers) plus the error, on `<topic>.dlq`.
+
+        A dead letter that cannot be sent stops its partition for good, so two records always go out: a keyless
+        null value gets an empty key (Kafka refuses a record with neither), and one the error headers push over
+        the size limit keeps the start of its value (`dlq_truncated_from` gives the original size).
+        """
         assert self._producer is not None, "attach() the consumer before use"
-        out = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in headers.items()]
-        out += [
+        dlq_headers = [
             ("dlq_error", error[:4000].encode()),
             ("dlq_consumer", self.name.encode()),
-            ("dlq_source_topic", topic.encode()),
+            ("dlq_source_topic", received.topic.encode()),
         ]
-        await self._producer.send_and_wait(dlq_topic(topic), body, headers=out)
-        EVENTS_DEAD_LETTERED.labels(topic).inc()
-        log.warning("message dead-lettered", topic=topic, error=error[:300], size=len(body))
-
+        original = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in received.headers.items()]
+        key = b"" if received.key is None and received.body is None else received.key
+        try:
+            await self._producer.send_and_wait(
+                dlq_topic(received.topic), received.body, key=key, headers=original + dlq_headers
+            )
+        except MessageSizeTooLargeError:
+            body = received.body or b""
+            await self._producer.send_and_wait(
+                dlq_topic(received.topic), body[:_TRUNCATED_VALUE], key=(key or b"")[:_TRUNCATED_KEY_OR_HEADER],
+                headers=[(k, v[:_TRUNCATED_KEY_OR_HEADER]) for k, v in original]
+                + [*dlq_headers, ("dlq_truncated_from", str(len(body)).encode())],
+            )
+        EVENTS_DEAD_LETTERED.labels(received.topic).inc()
+        log.warning("message dead-lettered", topic=received.topic, error=error[:300], size=len(received.body or b""))

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -22,14 +23,31 @@ from portal_shared.logging import correlation_id
 from portal_shared.messaging_tables import outbox
 
 
+# SQLSTATEs of a server that is unreachable, restarting or full: 08 connection exceptions, 57P01-03 (admin or
+# crash shutdown, cannot connect now: what `pg_ctl stop` and a restart answer), 53300 too many connections.
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Errors of the infrastructure (database unreachable), not of the request or message."""
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    name = type(getattr(exc, "orig", None) or exc).__name__
-    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
+    """An error of the infrastructure (the database unreachable, restarting, or a connection cut), not of the work.
+
+    SQLAlchemy wraps asyncpg's errors in generic classes (`the database system is shutting down` arrives as a
+    plain DBAPIError), so the chain of causes is read down to the driver's SQLSTATE or connection error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)):
+            return True
+        if str(getattr(current, "sqlstate", "") or "").startswith(_TRANSIENT_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 class Database:

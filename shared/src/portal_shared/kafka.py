@@ -1,11 +1,11 @@
-"""Kafka plumbing: the producer the outbox relay and the dead-letter path use, and topic creation."""
+"""Kafka plumbing: the producer the outbox relay and the dead-letter path use, topic creation, consumer lag."""
 
 from __future__ import annotations
 
 import asyncio
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
@@ -50,5 +50,53 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int, r
                 )
             except TopicAlreadyExistsError:
                 pass
+    finally:
+        await admin.close()
+
+
+async def log_end_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The offset after each partition's last record, read with `reader` (a started consumer, reassigned here).
+
+    Tansu answers ListOffsets(latest) with the base offset of the last record batch + 1, short of that batch's
+    other records; so the last batch is read to find its true end (on Apache Kafka this reads the last record).
+    """
+    ends = dict(await reader.end_offsets(partitions))
+    pending = {tp for tp, end in ends.items() if end > 0}
+    reader.assign(sorted(pending))
+    for tp in pending:
+        reader.seek(tp, ends[tp] - 1)
+    while pending:
+        for tp, records in (await reader.getmany(*pending, timeout_ms=1000)).items():
+            if records:
+                ends[tp] = max(ends[tp], records[-1].offset + 1)
+                pending.discard(tp)
+    return ends
+
+
+async def consumer_lag(bootstrap: str, groups: dict[str, str]) -> dict[str, int]:
+    """Records each consumer group (group id → its topic) has not committed yet, over the topic's partitions.
+
+    Zero for every group means nothing waits: no message is stuck behind a failing one, none was skipped.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    try:
+        await reader.start()
+        try:
+            described = await admin.describe_topics(sorted(set(groups.values())))
+            partitions = {
+                t["topic"]: [TopicPartition(t["topic"], p["partition"]) for p in t["partitions"]] for t in described
+            }
+            ends = await log_end_offsets(reader, [tp for tps in partitions.values() for tp in tps])
+            lag = {}
+            for group, topic in groups.items():
+                committed = await admin.list_consumer_group_offsets(group, partitions=partitions[topic])
+                lag[group] = sum(
+                    ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in partitions[topic]
+                )
+            return lag
+        finally:
+            await reader.stop()
     finally:
         await admin.close()

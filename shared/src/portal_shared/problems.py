@@ -115,6 +115,13 @@ class InvalidInput(Problem):
         )
 
 
+def unexpected_problem(exc: BaseException) -> Problem:
+    """What an unexpected error answers: 503 while the database is unreachable (a retry will do), else 500."""
+    if is_transient(exc):
+        return Problem(503, "the database is unavailable; retry shortly", headers={"Retry-After": "1"})
+    return Problem(500, "an unexpected error occurred; it was logged")
+
+
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
         problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
@@ -194,10 +201,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         import structlog
 
-        if is_transient(exc):
-            structlog.get_logger("portal.errors").warning("database unavailable", path=request.url.path,
-                                                          error=type(exc).__name__)
-            unavailable = Problem(503, "the service's database is unavailable; retry later", headers={"Retry-After": "5"})
-            return problem_response(unavailable, request.url.path)
-        structlog.get_logger("portal.errors").exception("unhandled error", path=request.url.path)
-        return problem_response(Problem(500, "an unexpected error occurred; it was logged"), request.url.path)
+        problem = unexpected_problem(exc)
+        if problem.status == 503:
+            structlog.get_logger("portal.errors").warning("database unavailable", path=request.url.path, error=repr(exc))
+        else:
+            structlog.get_logger("portal.errors").exception("unhandled error", path=request.url.path)
+        return problem_response(problem, request.url.path)

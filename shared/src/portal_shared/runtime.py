@@ -33,7 +33,7 @@ from portal_shared.db import Database, UnitOfWorkFactory
 from portal_shared.events.base import Event
 from portal_shared.events.topics import ALL_TOPICS, dlq_topic
 from portal_shared.http import RequestContextMiddleware
-from portal_shared.kafka import ensure_topics, new_producer, start_with_retry
+from portal_shared.kafka import consumer_lag, ensure_topics, new_producer, start_with_retry
 from portal_shared.logging import configure_logging
 from portal_shared.messaging_tables import test_clock
 from portal_shared.migrations import upgrade
@@ -145,6 +145,15 @@ class Runtime:
             ok = self.producer is not None and await _broker_reachable(self.producer)
             checks["broker"] = "ok" if ok else "failing"
         return checks
+
+    async def consumer_lag(self) -> dict[str, int]:
+        """Uncommitted records of each of this service's consumer groups (its replicas share them)."""
+        consumer = self.parts.consumer
+        if consumer is None:
+            return {}
+        prefix = self.settings.kafka_topic_prefix
+        groups = {consumer.group_id(topic, prefix): prefix + topic for topic in consumer.topics}
+        return await asyncio.wait_for(consumer_lag(requires_kafka(self.settings), groups), timeout=10)
 
     async def run_due_jobs(self) -> dict[str, int]:
         """Run every due job once, in order; the clock decides what is due."""
@@ -264,6 +273,7 @@ def _operations_router(*, internal: bool) -> APIRouter:
             "service": runtime.settings.service_name,
             "now": runtime.clock.now().isoformat(),
             "outbox_pending": await runtime.relay.pending() if runtime.relay else 0,
+            "consumer_lag": await runtime.consumer_lag(),
         }
 
     return router

@@ -76,6 +76,18 @@ class EmbeddedPostgres:
     def pid(self) -> int | None:
         return self._server.get_pid()
 
+    def shut_down(self) -> None:
+        """An outage: `pg_ctl stop -m fast` (clients disconnected, open transactions rolled back)."""
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def start_again(self) -> None:
+        """The end of an outage: the same data directory and socket, so every URL still holds."""
+        with self._server._lock:
+            self._server.ensure_postgres_running()
+        assert self._server.get_uri() == self.url
+
     def stop(self) -> None:
         self._server.cleanup()
 
@@ -145,6 +157,7 @@ class Infrastructure:
     kafka_bootstrap: str
     origin: str
     kafka: EmbeddedKafka | None = None
+    postgres: EmbeddedPostgres | None = None
     _stoppers: list = field(default_factory=list)
 
     def stop(self) -> None:
@@ -159,6 +172,7 @@ def provide(work_dir: Path, *, allow_containers: bool, kafka_port: int | None = 
     db_url = os.environ.get("DATABASE_URL")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
     origins = []
+    kafka = postgres = None
     containers = allow_containers and not (db_url and bootstrap) and docker_available()
     if not db_url:
         if containers:
@@ -168,13 +182,12 @@ def provide(work_dir: Path, *, allow_containers: bool, kafka_port: int | None = 
             stoppers.append(pg.stop)
             db_url, origin = pg.get_connection_url(), "testcontainers"
         else:
-            pg = EmbeddedPostgres(work_dir / "pgdata")
-            stoppers.append(pg.stop)
-            db_url, origin = pg.url, "embedded pgserver"
+            postgres = EmbeddedPostgres(work_dir / "pgdata")
+            stoppers.append(postgres.stop)
+            db_url, origin = postgres.url, "embedded pgserver"
         origins.append(origin)
     else:
         origins.append("DATABASE_URL")
-    kafka = None
     if not bootstrap:
         if containers:
             from testcontainers.kafka import KafkaContainer
@@ -189,4 +202,4 @@ def provide(work_dir: Path, *, allow_containers: bool, kafka_port: int | None = 
         origins.append(origin)
     else:
         origins.append("KAFKA_BOOTSTRAP")
-    return Infrastructure(db_url, bootstrap, " + ".join(origins), kafka, stoppers)
+    return Infrastructure(db_url, bootstrap, " + ".join(origins), kafka, postgres, stoppers)

@@ -23,29 +23,29 @@ class MailStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._summaries: dict[str, dict] = {}
+        self._parsed: dict[str, dict] = {}  # a file never changes once written: each is parsed once
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        name = f"{time.time_ns()}"
-        partial = self.directory / f"{name}.part"  # renamed when complete: a listing never sees half a message
-        partial.write_bytes(envelope.original_content or envelope.content)
-        partial.replace(self.directory / f"{name}.eml")
+        path = self.directory / f"{time.time_ns()}.eml"
+        # Written aside and renamed: the listing (another thread) never sees, nor keeps, half a message.
+        path.with_suffix(".part").write_bytes(envelope.original_content or envelope.content)
+        path.with_suffix(".part").rename(path)
         return "250 Message accepted for delivery"
 
     def summaries(self) -> list[dict]:
         return [self._summary(path) for path in sorted(self.directory.glob("*.eml"))]
 
     def _summary(self, path: Path) -> dict:
-        if path.stem not in self._summaries:
+        if path.stem not in self._parsed:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            self._summaries[path.stem] = {
+            self._parsed[path.stem] = {
                 "id": path.stem,
                 "message_id": message.get("Message-ID"),
                 "from": message.get("From"),
                 "to": message.get_all("To", []),
                 "subject": message.get("Subject"),
             }
-        return self._summaries[path.stem]
+        return self._parsed[path.stem]
 
     def raw(self, message: str) -> bytes | None:
         path = self.directory / f"{message}.eml"

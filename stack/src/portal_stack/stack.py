@@ -175,6 +175,15 @@ class Stack:
         process.start()
         process.wait_ready()
 
+    def replica(self, name: str) -> ServiceProcess:
+        """Another process of service `name` on a free port: same database, same consumer groups (started, not ready)."""
+        first = self.processes[name]
+        port = free_port()
+        replica = ServiceProcess(name, port, {**first.env, "HTTP_PORT": str(port)},
+                                 first.log_path.with_name(f"{name}-replica.log"))
+        replica.start()
+        return replica
+
     def crashed(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.process is not None and not p.running]
 

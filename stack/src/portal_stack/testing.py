@@ -275,3 +275,52 @@ class EventTap:
                 await producer.stop()
 
         asyncio.run(send())
+
+
+async def read_to_end(bootstrap: str, topics: list[str]) -> list[Any]:
+    """Every record now on `topics`, from the start to the end offsets read first (no group, nothing committed)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from portal_shared.kafka import log_end_offsets
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    records: list[Any] = []
+    if not partitions:
+        return records
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await log_end_offsets(consumer, partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, partition_records in batch.items():
+                records.extend(r for r in partition_records if r.offset < ends[tp])
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def database_shutting_down() -> Exception:
+    """What SQLAlchemy raises while PostgreSQL shuts down: a plain DBAPIError, caused by asyncpg's error."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        try:
+            raise asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
+        except asyncpg.PostgresError as driver_error:
+            raise RuntimeError("the driver adapter's error") from driver_error
+    except RuntimeError as adapted:
+        return DBAPIError("COMMIT", None, adapted)

@@ -23,9 +23,9 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal_shared.db import UnitOfWorkFactory, is_transient
+from portal_shared.db import UnitOfWorkFactory
 from portal_shared.logging import correlation_id
-from portal_shared.problems import Problem, problem_response
+from portal_shared.problems import Problem, problem_response, unexpected_problem
 from portal_shared.security import digest
 
 from portal_gateway import audit, idempotency, rate_limits, service
@@ -109,8 +109,18 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Message | None:
-    """Run the route with its response held back: `{status, headers, body}`, or None if it failed unexpectedly."""
+def _failure(exc: Exception, path: str) -> Problem:
+    """The answer to an unexpected error, logged: 503 while the database is unreachable, else 500."""
+    problem = unexpected_problem(exc)
+    if problem.status == 503:
+        log.warning("database unavailable", path=path, error=repr(exc))
+    else:
+        log.exception("unhandled error", path=path)
+    return problem
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Message | Problem:
+    """Run the route with its response held back: `{status, headers, body}`, or the problem to answer if it failed."""
     held: dict[str, Any] = {"body": b""}
 
     async def hold(message: Message) -> None:
@@ -121,10 +131,9 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Message | No
 
     try:
         await app(scope, receive, hold)
-    except Exception:  # noqa: BLE001 - any failure of a write releases its key and answers 500
-        log.exception("unhandled error", path=scope["path"])
-        return None
-    return held if "status" in held else None
+    except Exception as exc:  # noqa: BLE001 - any failure of a write releases its key and answers 5xx
+        return _failure(exc, scope["path"])
+    return held if "status" in held else Problem(500, "an unexpected error occurred; it was logged")
 
 
 def _stored(held: Message) -> idempotency.StoredResponse:
@@ -175,15 +184,10 @@ class Guard:
         secured = _secured(tracked, api=scope["path"].startswith("/v1/"))
         try:
             await self._guard(scope, receive, secured)
-        except Exception as exc:  # noqa: BLE001 - nothing unexpected reaches the client but a 500 problem+json
+        except Exception as exc:  # noqa: BLE001 - nothing unexpected reaches the client but a 5xx problem+json
+            problem = _failure(exc, scope["path"])
             if started:
                 raise
-            if is_transient(exc):
-                log.warning("database unavailable", path=scope["path"], error=type(exc).__name__)
-                problem = Problem(503, "the gateway's database is unavailable; retry later", headers={"Retry-After": "5"})
-            else:
-                log.exception("unhandled error", path=scope["path"])
-                problem = Problem(500, "an unexpected error occurred; it was logged")
             await _answer(scope, receive, secured, problem)
 
     async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -245,15 +249,15 @@ class Guard:
                 return
         held = await _capture(self.app, scope, receive)
         await _record(uow, scope, principal, claim, held)
-        if held is None:
-            await _answer(scope, receive, send, Problem(500, "an unexpected error occurred; it was logged"))
+        if isinstance(held, Problem):
+            await _answer(scope, receive, send, held)
             return
         await send({"type": "http.response.start", "status": held["status"], "headers": held["headers"]})
         await send({"type": "http.response.body", "body": held["body"]})
 
 
 async def _record(uow: UnitOfWorkFactory, scope: Scope, principal: Principal, claim: idempotency.Claim | None,
-                  held: Message | None) -> None:
+                  held: Message | Problem) -> None:
     """Store or release the idempotency key and write the audit entry, in one transaction."""
     route = scope.get("route")
     entry = audit.Entry(
@@ -261,13 +265,13 @@ async def _record(uow: UnitOfWorkFactory, scope: Scope, principal: Principal, cl
         partner_id=principal.partner_id,
         action=f"{scope['method']} {getattr(route, 'path', scope['path'])}",
         resource=scope["path"],
-        status=held["status"] if held else 500,
+        status=held.status if isinstance(held, Problem) else held["status"],
         request_id=correlation_id(),
     )
     try:
         async with uow() as unit:
             if claim is not None:
-                await idempotency.finish(unit, claim, _stored(held) if held else None)
+                await idempotency.finish(unit, claim, None if isinstance(held, Problem) else _stored(held))
             await audit.record(unit, entry)
     except Exception:  # noqa: BLE001 - the write happened: its answer still goes out; a claimed key frees itself later
         log.exception("could not record the write", action=entry.action, resource=entry.resource)
