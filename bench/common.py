@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -104,6 +105,35 @@ def load_average() -> list[float]:
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "load_average": load_average()}
+
+
+async def reads(base: str, path: Callable[[], str], headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """GETs of `path()` for `seconds` one after the other (p50/p99), then for `seconds` by `WORKERS` clients at
+    once (req/s): the same loop for the bare reference and for the gateway, so that their ratio is fair."""
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10,
+                                 limits=httpx.Limits(max_connections=WORKERS * 2)) as client:
+        for _ in range(50):
+            await client.get(path())
+        samples: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await client.get(path())
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text
+        done = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                response = await client.get(path())
+                assert response.status_code == 200, response.text
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(WORKERS)))
+        return {"sequential": summary_ms(samples), "req_per_s": round(done / (time.perf_counter() - started), 1)}
 
 
 def versus(label: str, value: float | None, reference: str) -> dict[str, Any]:

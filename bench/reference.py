@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from portal_shared.kafka import ensure_topics, new_producer
 from portal_stack.infra import die_with_parent, ensure_database, free_port
 
-from bench.common import WORKERS, rss_mb, start_stack, summary_ms, write_report
+from bench.common import WORKERS, reads, rss_mb, start_stack, summary_ms, write_report
 
 ROWS = 100_000  # rows of the bare endpoint's table: an index lookup, as a lookup by customer number is
 EVENT = json.dumps({"type": "order.placed", "version": 1, "payload": {"n": "x" * 200}})
@@ -131,29 +131,7 @@ def serve_bare(url: str) -> tuple[subprocess.Popen, str]:
 
 async def http(base: str, seconds: float) -> dict:
     rng = random.Random(9)
-    async with httpx.AsyncClient(base_url=base, timeout=10, limits=httpx.Limits(max_connections=WORKERS * 2)) as client:
-        for _ in range(50):
-            await client.get(f"/items/{rng.randrange(ROWS)}")
-        samples: list[float] = []
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            response = await client.get(f"/items/{rng.randrange(ROWS)}")
-            samples.append(time.perf_counter() - started)
-            assert response.status_code == 200, response.text
-        done = 0
-        started = time.perf_counter()
-        deadline = started + seconds
-
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                response = await client.get(f"/items/{rng.randrange(ROWS)}")
-                assert response.status_code == 200, response.text
-                done += 1
-
-        await asyncio.gather(*(worker() for _ in range(WORKERS)))
-        return {"sequential": summary_ms(samples), "req_per_s": round(done / (time.perf_counter() - started), 1)}
+    return await reads(base, lambda: f"/items/{rng.randrange(ROWS)}", {}, seconds)
 
 
 def main(seconds: float = 5.0) -> dict:

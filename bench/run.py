@@ -11,6 +11,7 @@ from functools import partial
 from bench import (
     billing_events,
     customers_search,
+    gateway_read,
     licenses_and_renewals,
     notifications_delivery,
     order_flow,
@@ -21,6 +22,7 @@ from bench import (
 BENCHMARKS = [
     reference.main,
     customers_search.main,
+    gateway_read.main,
     order_flow.main,
     partial(licenses_and_renewals.main, renewals=20_000),
     billing_events.main,

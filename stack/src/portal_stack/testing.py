@@ -239,7 +239,7 @@ class EventTap:
         for record in asyncio.run(read()):
             try:
                 envelope = json.loads(record.value)
-            except ValueError:
+            except (TypeError, ValueError):  # not JSON, or a null value (the fuzz test leaves some)
                 continue
             if isinstance(envelope, dict) and envelope.get("type") == event_type:
                 envelopes.append(envelope)

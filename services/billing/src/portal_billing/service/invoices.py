@@ -32,10 +32,12 @@ from portal_billing.service import credit_notes as credit_note_service
 from portal_billing.service.read_model import current_partner, customer_snapshot
 
 
+# Built once: its values are bound per call (building `.values(...)` each time costs more than the insert).
+_INSERT_INVOICE = insert(invoices).on_conflict_do_nothing().returning(invoices.c.id)
+
+
 async def issue_invoice_for_order(uow: UnitOfWork, event: OrderPlaced, terms: PaymentTerms) -> None:
-    """BIL-1: the order's invoice; an order already invoiced changes nothing."""
-    if await uow.session.scalar(select(invoices.c.id).where(invoices.c.order_id == event.order_id)) is not None:
-        return
+    """BIL-1: the order's invoice; an order already invoiced changes nothing (see store_invoice)."""
     await store_invoice(uow, invoice_for_order(event, terms))
 
 
@@ -105,33 +107,29 @@ async def store_invoice(uow: UnitOfWork, invoice: Invoice) -> uuid.UUID | None:
     paid_at_checkout = invoice.total if invoice.status == "paid" else Decimal(0)
     invoice_id = uuid.uuid4()
     number = await numbers.next_number(uow.session, numbers.INVOICE, "invoice_number_seq")
-    inserted = await uow.session.scalar(
-        insert(invoices)
-        .values(
-            id=invoice_id,
-            number=number,
-            partner_id=invoice.partner_id,
-            customer_id=invoice.customer_id,
-            order_id=invoice.order_id,
-            order_number=invoice.order_number,
-            po_number=invoice.po_number,
-            subscription_id=invoice.subscription_id,
-            source_key=invoice.source_key,
-            currency=invoice.currency,
-            total=invoice.total,
-            payment_type=invoice.payment_type,
-            status=invoice.status,
-            issue_date=invoice.issue_date,
-            due_date=invoice.due_date,
-            amount_paid=paid_at_checkout,
-            credit_applied=credit,
-            paid_at=now if invoice.status == "paid" else None,
-            created_at=now,
-            **await customer_snapshot(uow, invoice.customer_id),
-        )
-        .on_conflict_do_nothing()
-        .returning(invoices.c.id)
+    values = dict(
+        id=invoice_id,
+        number=number,
+        partner_id=invoice.partner_id,
+        customer_id=invoice.customer_id,
+        order_id=invoice.order_id,
+        order_number=invoice.order_number,
+        po_number=invoice.po_number,
+        subscription_id=invoice.subscription_id,
+        source_key=invoice.source_key,
+        currency=invoice.currency,
+        total=invoice.total,
+        payment_type=invoice.payment_type,
+        status=invoice.status,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        amount_paid=paid_at_checkout,
+        credit_applied=credit,
+        paid_at=now if invoice.status == "paid" else None,
+        created_at=now,
+        **await customer_snapshot(uow, invoice.customer_id),
     )
+    inserted = await uow.session.scalar(_INSERT_INVOICE, values)
     if inserted is None:
         return None
     await uow.session.execute(
@@ -154,10 +152,9 @@ async def store_invoice(uow: UnitOfWork, invoice: Invoice) -> uuid.UUID | None:
     )
     if paid_at_checkout:
         await uow.session.execute(
-            insert(payments).values(
-                id=uuid.uuid4(), invoice_id=invoice_id, partner_id=invoice.partner_id, amount=paid_at_checkout,
-                method="checkout", method_label="paid online at checkout", paid_at=now,
-            )
+            insert(payments),
+            dict(id=uuid.uuid4(), invoice_id=invoice_id, partner_id=invoice.partner_id, amount=paid_at_checkout,
+                 method="checkout", method_label="paid online at checkout", paid_at=now),
         )
     for credit_note_id, amount in used:
         await uow.session.execute(
