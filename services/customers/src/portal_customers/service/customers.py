@@ -199,7 +199,10 @@ async def customer_details(uow: UnitOfWork, tenant: Tenant, customer_id: uuid.UU
             "contract_owner": {"name": owner.name, "email": owner.email}
             if owner
             else {"name": row.contact_name, "email": row.contact_email},
-            "invitation": {"status": invitation.status, "email": invitation.email, "reminders": invitation.reminders},
+            # None for a customer brought in without one (a data import), never a 500.
+            "invitation": {"status": invitation.status, "email": invitation.email, "reminders": invitation.reminders}
+            if invitation
+            else None,
             "licenses_in_term": int(licenses),
             "vip_select": vip_select(int(licenses)),
             "next_renewal_date": renewal.isoformat() if renewal else None,
