@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Date, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared import numbers
@@ -160,52 +161,60 @@ async def insert_customer(uow: UnitOfWork, partner: Any, customer_id: uuid.UUID,
     )
 
 
+@functools.cache
+def _details_statement():
+    """The customer page's figures in one statement, built once: its latest invitation, its primary admin, the
+    seats of its live subscriptions and its next renewal (anniversary or the earliest active term end)."""
+    customer_id, today = bindparam("customer_id"), bindparam("today", type_=Date)
+
+    def invitation(column):
+        return (select(column).where(invitations.c.customer_id == customer_id)
+                .order_by(invitations.c.created_at.desc()).limit(1).scalar_subquery())
+
+    def owner(column):
+        return (select(column).where(customer_admins.c.customer_id == customer_id, customer_admins.c.is_primary)
+                .limit(1).scalar_subquery())
+
+    licenses = select(func.coalesce(func.sum(customer_subscriptions.c.quantity), 0)).where(
+        customer_subscriptions.c.customer_id == customer_id, customer_subscriptions.c.status.in_(LIVE_SUBSCRIPTION)
+    ).scalar_subquery()
+    renewal = select(func.least(
+        func.next_anniversary(customers.c.anniversary_date, today),
+        select(func.min(customer_subscriptions.c.term_end))
+        .where(customer_subscriptions.c.customer_id == customer_id, customer_subscriptions.c.status == "active",
+               customer_subscriptions.c.term_end >= today)
+        .scalar_subquery(),
+    )).where(customers.c.id == customer_id).scalar_subquery()
+    return select(
+        invitation(invitations.c.status).label("invitation_status"),
+        invitation(invitations.c.email).label("invitation_email"),
+        invitation(invitations.c.reminders).label("invitation_reminders"),
+        owner(customer_admins.c.name).label("owner_name"),
+        owner(customer_admins.c.email).label("owner_email"),
+        licenses.label("licenses"),
+        renewal.label("renewal"),
+    )
+
+
 async def customer_details(uow: UnitOfWork, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:
     """CUS-12: everything the customer page shows."""
     row = await visible_customer(uow, tenant, customer_id)
-    invitation = (
-        await uow.session.execute(
-            select(invitations.c.status, invitations.c.email, invitations.c.reminders)
-            .where(invitations.c.customer_id == customer_id)
-            .order_by(invitations.c.created_at.desc())
-            .limit(1)
-        )
-    ).first()
-    owner = (
-        await uow.session.execute(
-            select(customer_admins.c.name, customer_admins.c.email).where(
-                customer_admins.c.customer_id == customer_id, customer_admins.c.is_primary
-            )
-        )
-    ).first()
-    licenses = await uow.session.scalar(
-        select(func.coalesce(func.sum(customer_subscriptions.c.quantity), 0)).where(
-            customer_subscriptions.c.customer_id == customer_id, customer_subscriptions.c.status.in_(LIVE_SUBSCRIPTION)
-        )
-    )
-    today = uow.clock.today()
-    renewal = await uow.session.scalar(
-        select(func.least(
-            func.next_anniversary(customers.c.anniversary_date, today),
-            select(func.min(customer_subscriptions.c.term_end))
-            .where(customer_subscriptions.c.customer_id == customer_id, customer_subscriptions.c.status == "active",
-                   customer_subscriptions.c.term_end >= today)
-            .scalar_subquery(),
-        )).where(customers.c.id == customer_id)
-    )
+    details = (await uow.session.execute(_details_statement(), {"customer_id": customer_id,
+                                                                "today": uow.clock.today()})).one()
     view = customer_summary(row)
     view.update(
         {
-            "contract_owner": {"name": owner.name, "email": owner.email}
-            if owner
+            "contract_owner": {"name": details.owner_name, "email": details.owner_email}
+            if details.owner_email
             else {"name": row.contact_name, "email": row.contact_email},
             # None for a customer brought in without one (a data import), never a 500.
-            "invitation": {"status": invitation.status, "email": invitation.email, "reminders": invitation.reminders}
-            if invitation
+            "invitation": {"status": details.invitation_status, "email": details.invitation_email,
+                           "reminders": details.invitation_reminders}
+            if details.invitation_status
             else None,
-            "licenses_in_term": int(licenses),
-            "vip_select": vip_select(int(licenses)),
-            "next_renewal_date": renewal.isoformat() if renewal else None,
+            "licenses_in_term": int(details.licenses),
+            "vip_select": vip_select(int(details.licenses)),
+            "next_renewal_date": details.renewal.isoformat() if details.renewal else None,
         }
     )
     return view
