@@ -96,7 +96,8 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands `body`, already read, to the app again."""
     done = False
 
     async def replay() -> Message:
@@ -200,7 +201,7 @@ class Guard:
             too_large = Problem(413, f"the request body exceeds {settings.max_request_bytes} bytes")
             await _answer(scope, receive, send, too_large)
             return
-        receive = _replaying(body, receive)
+        receive = replaying(body, receive)
         if scope["path"] == LOGIN_PATH and settings.login_per_minute:
             allowed, headers = decide(await rate_limits.take(uow, _login_buckets(scope, body, settings)))
             if not allowed:

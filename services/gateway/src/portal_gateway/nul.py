@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal_shared.problems import Problem, problem_response
+
+from portal_gateway.guard import replaying
 
 _ESCAPED_NUL = b"\\u0000"
 
@@ -69,13 +71,4 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
         if message["type"] != "http.request" or not message.get("more_body"):
             break
     body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
+    return body, replaying(body, receive)
