@@ -14,6 +14,7 @@ from portal_shared.events import Envelope
 from portal_shared.events.customers import CustomerCreated
 from portal_shared.events.topics import CUSTOMERS, dlq_topic
 from portal_shared.kafka import ensure_topics, new_producer
+from portal_shared.messaging_tables import outbox
 from portal_stack.testing import database_shutting_down, read_topic, wait_until
 
 from .conftest import seen
@@ -221,3 +222,56 @@ async def test_x2_a_failure_inside_a_batch_keeps_nothing_of_it_then_each_event_i
     async with uow_factory.db.engine.connect() as conn:
         kept = (await conn.execute(select(seen.c.customer_number).order_by(seen.c.customer_number))).scalars().all()
     assert kept == numbers
+
+
+def _together_consumer(fail_first_list: bool = False) -> tuple[EventConsumer, list[list[int]]]:
+    consumer = EventConsumer(f"test-{uuid.uuid4().hex[:6]}")
+    lists: list[list[int]] = []
+
+    @consumer.handles_together(CustomerCreated)
+    async def record_all(uow, items):
+        numbers = [int(event.number.removeprefix("C-")) for _, event in items]
+        lists.append(numbers)
+        await uow.session.execute(
+            insert(seen), [dict(event_id=envelope.event_id, customer_number=n) for (envelope, _), n in zip(items, numbers)]
+        )
+        for envelope, event in items:
+            await uow.publish(event, partner_id=event.partner_id, customer_id=event.customer_id, cause=envelope)
+        if fail_first_list and len(lists) == 1:
+            raise ValueError("handler bug, once")
+
+    return consumer, lists
+
+
+async def _published_causes(uow_factory, event_ids) -> list:
+    async with uow_factory.db.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.envelope).order_by(outbox.c.id))).scalars().all()
+    causes = [uuid.UUID(e["causation_id"]) for e in rows if e.get("causation_id")]
+    return [cause for cause in causes if cause in set(event_ids)]
+
+
+async def test_x2_events_handled_together_reach_their_handler_as_one_list_each_published_with_its_cause(
+    uow_factory, producer, topic_prefix, customer_created
+):
+    consumer, lists = _together_consumer()
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    envelopes = [_envelope(customer_created(40 + i)) for i in range(4)]
+    bodies = [e.model_dump_json().encode() for e in envelopes]
+    await consumer.on_batch(_batch(topic_prefix + CUSTOMERS, [*bodies, bodies[2]]))
+    assert lists == [[40, 41, 42, 43]]
+    assert await _seen_count(uow_factory) == 4
+    ids = [e.event_id for e in envelopes]
+    assert await _published_causes(uow_factory, ids) == ids
+
+
+async def test_x2_a_failing_list_keeps_nothing_then_each_event_is_handled_on_its_own_once(
+    uow_factory, producer, topic_prefix, customer_created
+):
+    consumer, lists = _together_consumer(fail_first_list=True)
+    _attach(consumer, uow_factory, producer, topic_prefix)
+    envelopes = [_envelope(customer_created(50 + i)) for i in range(3)]
+    await consumer.on_batch(_batch(topic_prefix + CUSTOMERS, [e.model_dump_json().encode() for e in envelopes]))
+    assert lists == [[50, 51, 52], [50], [51], [52]]
+    assert await _seen_count(uow_factory) == 3
+    ids = [e.event_id for e in envelopes]
+    assert await _published_causes(uow_factory, ids) == ids

@@ -5,9 +5,10 @@ payload → dead-letter topic at once), skip types this service does not
 handle, then run the handler in a unit of work that first records
 `(consumer, event_id)` in `processed_events` — a duplicate delivery finds the
 row and changes nothing. A batch's events share one transaction (one commit
-per batch: the commit's disk flush is most of an event's cost); the first
-failure rolls it back and the batch is handled again one event per
-transaction. Offsets are committed only after that (FastStream's
+per batch: the commit's disk flush is most of an event's cost), with one inbox
+statement for all of them, and consecutive events of a type registered with
+`handles_together` go to their handler as one list; the first failure rolls it
+back and the batch is handled again one event per transaction. Offsets are committed only after that (FastStream's
 NACK_ON_ERROR, never the at-most-once ACK_FIRST).
 
 A handler error is retried with backoff, and after `max_attempts` the message
@@ -42,6 +43,8 @@ from portal_shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
 log = structlog.get_logger("portal.consumer")
 
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+# Handles consecutive events of one type together (one statement for many rows); publishes with `cause=`.
+BatchHandler = Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 _MAX_TRANSIENT_BACKOFF = 5.0
 # What a dead letter keeps of a record too large to be sent again with the error headers added.
@@ -81,6 +84,7 @@ class _Ready(NamedTuple):
     envelope: Envelope
     event: Event
     handler: Handler
+    together: BatchHandler | None
 
 
 class EventConsumer:
@@ -91,6 +95,7 @@ class EventConsumer:
         self.retry_later_seconds = 60.0
         self.settings: Any = None
         self._handlers: dict[type[Event], Handler] = {}
+        self._together: dict[type[Event], BatchHandler] = {}
         self._uow: UnitOfWorkFactory | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -98,6 +103,20 @@ class EventConsumer:
         def register(handler: Handler) -> Handler:
             for contract in contracts:
                 self._handlers[contract] = handler
+            return handler
+
+        return register
+
+    def handles_together(self, *contracts: type[Event]) -> Callable[[BatchHandler], BatchHandler]:
+        """For events whose handling is cheaper by the hundred: the handler gets a list (of one when an event
+        is handled on its own) and passes each event's envelope as `cause=` to `uow.publish`."""
+        def register(handler: BatchHandler) -> BatchHandler:
+            async def one(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+                await handler(uow, [(envelope, event)])
+
+            for contract in contracts:
+                self._handlers[contract] = one
+                self._together[contract] = handler
             return handler
 
         return register
@@ -157,7 +176,7 @@ class EventConsumer:
         if len(ready) > 1 and await self._handle_together(ready):
             return
         for item in ready:
-            await self._handle_with_retries(*item)
+            await self._handle_with_retries(item)
 
     async def process(
         self, topic: str, body: bytes | None, headers: dict[str, Any], *, key: bytes | None = None
@@ -165,7 +184,7 @@ class EventConsumer:
         """One record on its own (its own transaction, with retries)."""
         item = await self._prepare(Received(topic, key, body, headers))
         if item is not None:
-            await self._handle_with_retries(*item)
+            await self._handle_with_retries(item)
 
     async def _prepare(self, received: Received) -> _Ready | None:
         """The record's event and handler; None once a bad record is dead-lettered or nothing here handles it."""
@@ -182,17 +201,22 @@ class EventConsumer:
         except ValidationError as exc:
             await self._dead_letter(received, f"invalid {envelope.type} payload: {exc}")
             return None
-        return _Ready(received, envelope, event, handler)
+        return _Ready(received, envelope, event, handler, self._together.get(contract))
 
     async def _handle_together(self, ready: list[_Ready]) -> bool:
         """Every event of the batch in one transaction; False (and nothing kept) if any of them failed."""
         assert self._uow is not None, "attach() the consumer before use"
-        firsts: list[bool] = []
         try:
             async with self._uow() as uow:
-                for item in ready:
-                    bind_correlation_id(item.envelope.correlation_id)
-                    firsts.append(await self._run(uow, item.envelope, item.event, item.handler))
+                firsts = await self._claim_all(uow, ready)
+                run: list[_Ready] = []
+                for item in [item for item, first in zip(ready, firsts, strict=True) if first]:
+                    if run and item.together is not run[0].together:
+                        await self._run_together(uow, run)
+                        run = []
+                    run.append(item)
+                if run:
+                    await self._run_together(uow, run)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the batch is handled again event by event, with retries
@@ -201,6 +225,33 @@ class EventConsumer:
         for item, first in zip(ready, firsts, strict=True):
             EVENTS_HANDLED.labels(self.name, item.envelope.type, "ok" if first else "duplicate").inc()
         return True
+
+    async def _claim_all(self, uow: UnitOfWork, ready: list[_Ready]) -> list[bool]:
+        """One inbox statement for the batch: which events are new (a duplicate within the batch is not)."""
+        claimed = set(
+            (await uow.session.scalars(
+                insert(processed_events)
+                .on_conflict_do_nothing()
+                .returning(processed_events.c.event_id),
+                [dict(consumer=self.name, event_id=item.envelope.event_id, event_type=item.envelope.type)
+                 for item in ready],
+            )).all()
+        )
+        firsts = []
+        for item in ready:
+            firsts.append(item.envelope.event_id in claimed)
+            claimed.discard(item.envelope.event_id)
+        return firsts
+
+    async def _run_together(self, uow: UnitOfWork, run: list[_Ready]) -> None:
+        """Consecutive events with one batch handler go to it as one list; the others one by one."""
+        if run[0].together is not None:
+            await run[0].together(uow, [(item.envelope, item.event) for item in run])
+            return
+        for item in run:
+            bind_correlation_id(item.envelope.correlation_id)
+            uow.causation_id = item.envelope.event_id
+            await item.handler(uow, item.envelope, item.event)
 
     def _parse(self, body: bytes | None) -> tuple[Envelope, type[Event]]:
         try:
@@ -212,9 +263,8 @@ class EventConsumer:
             raise PoisonMessage(f"unknown event type {envelope.type!r} version {envelope.version}")
         return envelope, contract
 
-    async def _handle_with_retries(
-        self, received: Received, envelope: Envelope, event: Event, handler: Handler
-    ) -> None:
+    async def _handle_with_retries(self, item: _Ready) -> None:
+        received, envelope, event, handler = item.received, item.envelope, item.event, item.handler
         failures = 0
         transient_delay = self.retry_backoff
         waiting_since: float | None = None

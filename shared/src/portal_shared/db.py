@@ -108,15 +108,18 @@ class UnitOfWork:
         *,
         partner_id: uuid.UUID | None,
         customer_id: uuid.UUID | None = None,
+        cause: Envelope | None = None,
     ) -> Envelope:
+        """Buffer `event` for the outbox; `cause` names the event it answers when one transaction handles
+        several (a consumer's batch), else the unit of work's `causation_id` and the bound correlation id."""
         envelope = Envelope(
             type=event.TYPE,
             version=event.VERSION,
             occurred_at=self.clock.now(),
             partner_id=partner_id,
             customer_id=customer_id,
-            correlation_id=correlation_id(),
-            causation_id=self.causation_id,
+            correlation_id=(cause.correlation_id if cause is not None else None) or correlation_id(),
+            causation_id=cause.event_id if cause is not None else self.causation_id,
             payload=event.model_dump(mode="json"),
         )
         self._outgoing.append(

@@ -28,20 +28,21 @@ async def on_customer_transferred(uow: UnitOfWork, envelope: Envelope, event: Cu
     await read_model.record_transfer(uow, event)
 
 
-@consumer.handles(OrderPlaced)
-async def on_order_placed(uow: UnitOfWork, envelope: Envelope, event: OrderPlaced) -> None:
-    """BIL-1: one invoice per order; an order that cannot be invoiced as it is goes to the DLQ at once."""
+@consumer.handles_together(OrderPlaced)
+async def on_orders_placed(uow: UnitOfWork, placed: list[tuple[Envelope, OrderPlaced]]) -> None:
+    """BIL-1: one invoice per order; an order that cannot be invoiced as it is goes to the DLQ at once (the
+    batch is then handled event by event, so only that order is refused)."""
     try:
-        await invoices.issue_invoice_for_order(uow, event, consumer.settings.payment_terms)
+        await invoices.issue_invoices_for_orders(uow, placed, consumer.settings.payment_terms)
     except InvoiceRefused as refused:
         raise PoisonMessage(str(refused)) from refused
 
 
-@consumer.handles(SubscriptionRenewed)
-async def on_subscription_renewed(uow: UnitOfWork, envelope: Envelope, event: SubscriptionRenewed) -> None:
+@consumer.handles_together(SubscriptionRenewed)
+async def on_subscriptions_renewed(uow: UnitOfWork, renewed: list[tuple[Envelope, SubscriptionRenewed]]) -> None:
     """BIL-1/SUB-9: one invoice per renewal."""
     try:
-        await invoices.issue_renewal_invoice(uow, envelope, event, consumer.settings.payment_terms)
+        await invoices.issue_renewal_invoices(uow, renewed, consumer.settings.payment_terms)
     except InvoiceRefused as refused:
         raise PoisonMessage(str(refused)) from refused
 

@@ -56,19 +56,27 @@ async def record_transfer(uow: UnitOfWork, event: CustomerTransferred) -> None:
 
 async def current_partner(uow: UnitOfWork, customer_id: uuid.UUID, fallback: uuid.UUID) -> uuid.UUID:
     """The partner the customer belongs to now (after any reseller change), else the one the event names."""
-    partner_id = await uow.session.scalar(select(customers.c.partner_id).where(customers.c.id == customer_id))
-    return partner_id or fallback
+    return (await current_partners(uow, {customer_id})).get(customer_id, fallback)
+
+
+async def current_partners(uow: UnitOfWork, customer_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The partner each known customer belongs to now (CUS-7); customers not seen yet are absent."""
+    rows = await uow.session.execute(
+        select(customers.c.id, customers.c.partner_id).where(customers.c.id.in_(customer_ids)))
+    return {row.id: row.partner_id for row in rows if row.partner_id is not None}
+
+
+async def customer_snapshots(uow: UnitOfWork, customer_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, str | None]]:
+    """Each known customer's number, name and email as documents keep them (absent until its event arrives)."""
+    rows = await uow.session.execute(
+        select(customers.c.id, customers.c.number, customers.c.name, customers.c.email)
+        .where(customers.c.id.in_(customer_ids)))
+    return {row.id: {"customer_number": row.number, "customer_name": row.name, "customer_email": row.email}
+            for row in rows}
+
+
+NO_SNAPSHOT: dict[str, str | None] = {"customer_number": None, "customer_name": None, "customer_email": None}
 
 
 async def customer_snapshot(uow: UnitOfWork, customer_id: uuid.UUID) -> dict[str, str | None]:
-    """The customer's number, name and email as documents keep them (None until its event arrives)."""
-    row = (
-        await uow.session.execute(
-            select(customers.c.number, customers.c.name, customers.c.email).where(customers.c.id == customer_id)
-        )
-    ).first()
-    return {
-        "customer_number": row.number if row else None,
-        "customer_name": row.name if row else None,
-        "customer_email": row.email if row else None,
-    }
+    return (await customer_snapshots(uow, {customer_id})).get(customer_id, NO_SNAPSHOT)
