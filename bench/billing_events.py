@@ -22,7 +22,6 @@ reconciliation CSV of 100,000 invoices streamed through the gateway.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
 import threading
@@ -110,9 +109,9 @@ async def prefill(bootstrap: str, topic: str, partner_id: uuid.UUID, customer_id
         pending = []
         for n in range(count):
             envelope = order_event(n, partner_id, customer_ids[n % len(customer_ids)], rng, now)
-            envelope_json = envelope.model_dump(mode="json")
-            pending.append(await producer.send(topic, json.dumps(envelope_json, separators=(",", ":")).encode(),
-                                               key=envelope.key.encode(), headers=kafka_headers(envelope_json)))
+            pending.append(await producer.send(
+                topic, envelope.model_dump_json().encode(), key=envelope.key.encode(),
+                headers=kafka_headers(envelope.type, envelope.event_id, envelope.correlation_id)))
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)
                 pending.clear()

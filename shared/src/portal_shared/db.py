@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -56,7 +57,7 @@ class Database:
         # invalidates the whole pool instead, so after a database restart one call per process answers 503
         # (see problems.py) or is retried (consumers), and the next ones get fresh connections.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, json_serializer=_json_text
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads need no BEGIN/COMMIT round trips: each statement sees committed data on its own.
@@ -70,6 +71,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns (the outbox's envelopes above all) encoded by orjson: several times faster than json.dumps."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class UnitOfWork:
@@ -112,7 +118,9 @@ class UnitOfWork:
     ) -> Envelope:
         """Buffer `event` for the outbox; `cause` names the event it answers when one transaction handles
         several (a consumer's batch), else the unit of work's `causation_id` and the bound correlation id."""
-        envelope = Envelope(
+        payload = event.model_dump(mode="json")
+        # Built from values already validated (the event's own model), and the payload dumped once.
+        envelope = Envelope.model_construct(
             type=event.TYPE,
             version=event.VERSION,
             occurred_at=self.clock.now(),
@@ -120,7 +128,7 @@ class UnitOfWork:
             customer_id=customer_id,
             correlation_id=(cause.correlation_id if cause is not None else None) or correlation_id(),
             causation_id=cause.event_id if cause is not None else self.causation_id,
-            payload=event.model_dump(mode="json"),
+            payload=payload,
         )
         self._outgoing.append(
             dict(
@@ -128,7 +136,7 @@ class UnitOfWork:
                 topic=event.TOPIC,
                 key=envelope.key,
                 type=envelope.type,
-                envelope=envelope.model_dump(mode="json"),
+                envelope=envelope.model_dump(mode="json", exclude={"payload"}) | {"payload": payload},
             )
         )
         return envelope

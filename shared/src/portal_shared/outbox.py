@@ -10,12 +10,11 @@ counts the attempt and waits with exponential backoff.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Interval, delete, func, literal, select, update
+from sqlalchemy import Interval, Text, delete, func, literal, select, update
 
 from portal_shared.db import Database
 from portal_shared.messaging_tables import outbox
@@ -31,10 +30,10 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(milliseconds=250 * 2 ** min(attempts, 16)), _MAX_BACKOFF)
 
 
-def kafka_headers(envelope: dict) -> list[tuple[str, bytes]]:
-    headers = [("event_type", envelope["type"].encode()), ("event_id", str(envelope["event_id"]).encode())]
-    if envelope.get("correlation_id"):
-        headers.append(("correlation_id", envelope["correlation_id"].encode()))
+def kafka_headers(event_type: str, event_id: object, correlation_id: str | None) -> list[tuple[str, bytes]]:
+    headers = [("event_type", event_type.encode()), ("event_id", str(event_id).encode())]
+    if correlation_id:
+        headers.append(("correlation_id", correlation_id.encode()))
     return headers
 
 
@@ -83,7 +82,10 @@ class OutboxRelay:
                 return 0
             rows = (
                 await conn.execute(
-                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.envelope, outbox.c.attempts)
+                    # The envelope as PostgreSQL prints it: sent as it is, never decoded and encoded again.
+                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.type, outbox.c.event_id,
+                           outbox.c.envelope.cast(Text).label("body"),
+                           outbox.c.envelope["correlation_id"].astext.label("correlation_id"), outbox.c.attempts)
                     .where(outbox.c.next_attempt_at <= func.now())
                     .order_by(outbox.c.id)
                     .limit(self._batch_size)
@@ -128,9 +130,9 @@ class OutboxRelay:
                 pending.append(
                     await self._producer.send(
                         self._prefix + row.topic,
-                        json.dumps(row.envelope, separators=(",", ":")).encode(),
+                        row.body.encode(),
                         key=row.key.encode() if row.key else None,
-                        headers=kafka_headers(row.envelope),
+                        headers=kafka_headers(row.type, row.event_id, row.correlation_id),
                     )
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row and retried

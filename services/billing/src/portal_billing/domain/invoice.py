@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -79,7 +80,7 @@ class Invoice:
     subscription_id: uuid.UUID | None = None
     source_key: str | None = None
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         """BIL-2: the exact sum of the lines, never a separately stored figure that could drift."""
         return sum((line.amount for line in self.lines), Decimal(0))
