@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import case, delete, func, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, func, text, update
 
 from portal_shared.db import UnitOfWorkFactory
 
@@ -25,31 +24,31 @@ from portal_gateway.domain.rate_limits import BucketState, Limit
 _IDLE = timedelta(days=1)
 
 
+_REFILLED = ("least(excluded.capacity, b.tokens"
+             " + greatest(0, extract(epoch FROM excluded.updated_at - b.updated_at)) * excluded.rate)")
+# Written once, with the buckets as arrays: SQLAlchemy compiles a multi-row VALUES on every call (it cannot
+# cache one), which cost a quarter of the gateway's CPU per request.
+_TAKE = text(f"""
+    INSERT INTO rate_buckets AS b (key, tokens, updated_at, rate, capacity, allowed)
+    SELECT key, capacity - 1, now(), rate, capacity, true
+    FROM unnest(CAST(:keys AS text[]), CAST(:rates AS float8[]), CAST(:capacities AS float8[])) AS w(key, rate, capacity)
+    ON CONFLICT (key) DO UPDATE SET
+        tokens = CASE WHEN {_REFILLED} >= 1 THEN {_REFILLED} - 1 ELSE {_REFILLED} END,
+        allowed = {_REFILLED} >= 1,
+        updated_at = greatest(b.updated_at, excluded.updated_at),
+        rate = excluded.rate,
+        capacity = excluded.capacity
+    RETURNING key, tokens, allowed
+""")
+
+
 async def take(uow_factory: UnitOfWorkFactory, wanted: list[tuple[str, Limit]]) -> list[BucketState]:
     """One token from each named bucket; when one refuses, the others get theirs back (a refusal costs nothing)."""
-    now = func.now()
-    statement = insert(buckets).values(
-        [
-            {"key": key, "tokens": float(limit.burst - 1), "updated_at": now, "rate": limit.per_second,
-             "capacity": float(limit.burst), "allowed": True}
-            for key, limit in wanted
-        ]
-    )
-    elapsed = func.greatest(0.0, func.extract("epoch", statement.excluded.updated_at - buckets.c.updated_at))
-    refilled = func.least(statement.excluded.capacity, buckets.c.tokens + elapsed * statement.excluded.rate)
-    statement = statement.on_conflict_do_update(
-        index_elements=[buckets.c.key],
-        set_={
-            "tokens": case((refilled >= 1, refilled - 1), else_=refilled),
-            "allowed": refilled >= 1,
-            "updated_at": func.greatest(buckets.c.updated_at, statement.excluded.updated_at),
-            "rate": statement.excluded.rate,
-            "capacity": statement.excluded.capacity,
-        },
-    ).returning(buckets.c.key, buckets.c.tokens, buckets.c.allowed)
+    values = {"keys": [key for key, _ in wanted], "rates": [limit.per_second for _, limit in wanted],
+              "capacities": [float(limit.burst) for _, limit in wanted]}
     # One autocommit statement: no BEGIN/COMMIT round trips on the hot path.
     async with uow_factory.read() as uow:
-        rows = {row.key: row for row in await uow.session.execute(statement)}
+        rows = {row.key: row for row in await uow.session.execute(_TAKE, values)}
         taken = [key for key, row in rows.items() if row.allowed]
         if len(taken) < len(rows):
             await uow.session.execute(
