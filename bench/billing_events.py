@@ -291,7 +291,7 @@ def export(stack, key: str, first: date, last: date) -> dict:
             "rss_samples": sampler.samples}
 
 
-def main(events: int = 10_000, invoices: int = 100_000) -> dict:
+def main(events: int = 30_000, invoices: int = 100_000) -> dict:
     rng = random.Random(6)
     started_all = time.perf_counter()
     load_before = load_average()

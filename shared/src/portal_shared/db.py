@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import insert, text
+from sqlalchemy import Table, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -98,8 +98,8 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 if self._outgoing:
-                    # One statement for all of the transaction's events, in the order they were published.
-                    await self.session.execute(insert(outbox), self._outgoing)
+                    # One COPY for all of the transaction's events, in the order they were published.
+                    await self.copy(outbox, self._outgoing)
                 await self.session.commit()
                 if self._outgoing:
                     self._notify()
@@ -107,6 +107,21 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows with COPY, in this unit of work's transaction: for hundreds of rows several times
+        cheaper than an INSERT's per-row parameter processing. Values as PostgreSQL takes them: no
+        SQLAlchemy-side defaults, JSON as text."""
+        if not rows:
+            return
+        connection = await self.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if not driver.is_in_transaction():
+            await connection.execute(text("SELECT 1"))  # SQLAlchemy begins its transaction with a first statement
+        columns = list(rows[0])
+        await driver.copy_records_to_table(
+            table.name, columns=columns, records=[tuple(row[c] for c in columns) for row in rows]
+        )
 
     async def publish(
         self,
@@ -136,7 +151,7 @@ class UnitOfWork:
                 topic=event.TOPIC,
                 key=envelope.key,
                 type=envelope.type,
-                envelope=envelope.model_dump(mode="json", exclude={"payload"}) | {"payload": payload},
+                envelope=_json_text(envelope.model_dump(mode="json", exclude={"payload"}) | {"payload": payload}),
             )
         )
         return envelope

@@ -163,11 +163,9 @@ async def store_invoices(uow: UnitOfWork, issued: list[tuple[Invoice, Envelope]]
                              amount=paid_at_checkout, method="checkout", method_label="paid online at checkout",
                              paid_at=now))
         stored.append((invoice_id, number, invoice, envelope, used))
-    await uow.session.execute(insert(invoices), rows)
-    if lines:
-        await uow.session.execute(insert(invoice_lines), lines)
-    if paid:
-        await uow.session.execute(insert(payments), paid)
+    await uow.copy(invoices, rows)
+    await uow.copy(invoice_lines, lines)
+    await uow.copy(payments, paid)
     for invoice_id, number, invoice, envelope, used in stored:
         await _use_credit(uow, invoice_id, used, now)
         await uow.publish(_issued(invoice_id, number, invoice), partner_id=invoice.partner_id,
