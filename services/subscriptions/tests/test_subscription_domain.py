@@ -8,7 +8,14 @@ import pytest
 
 from portal_shared.problems import InvalidInput, RuleViolation
 
-from portal_subscriptions.domain.subscription import SeatBatch, Subscription, prorated, reducible_seats
+from portal_subscriptions.domain.subscription import (
+    NextTerm,
+    SeatBatch,
+    Subscription,
+    next_term,
+    prorated,
+    reducible_seats,
+)
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -96,3 +103,12 @@ def test_sub6_upfront_refused_mid_term_and_frequency_alone_waits():
     assert (unchanged.billing_frequency, immediate) == ("annual", False)
     changed, immediate = subscription().change_frequency("monthly", "P3Y")
     assert (changed.billing_frequency, changed.term, changed.term_end, immediate) == ("monthly", "P3Y", date(2029, 3, 2), True)
+
+
+def test_sub5_sub9_a_renewal_takes_what_the_scheduled_change_sets_and_keeps_the_rest():
+    current = NextTerm("forge-ide", 10, "P1Y", "annual")
+    assert next_term(current, None) == current
+    scheduled = {"subscription_id": uuid.uuid4(), "offer_id": "all-products-pack", "quantity": None, "term": None,
+                 "billing_frequency": "monthly"}
+    assert next_term(current, scheduled) == NextTerm("all-products-pack", 10, "P1Y", "monthly")
+    assert next_term(current, {"quantity": 4}) == NextTerm("forge-ide", 4, "P1Y", "annual")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from portal_shared.money import quantize
 from portal_shared.problems import InvalidInput, RuleViolation
@@ -18,6 +20,23 @@ ISV_ANNUAL_CANCELLATION = timedelta(days=14)
 RENEWAL_REMINDER_DAYS = 45
 READY_FOR_RENEWAL_DAYS = 30
 TRIAL_ENDING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class NextTerm:
+    """What a subscription renews into (SUB-9)."""
+
+    offer_id: str
+    quantity: int
+    term: str
+    billing_frequency: str
+
+
+def next_term(current: NextTerm, scheduled: Mapping[str, Any] | None) -> NextTerm:
+    """SUB-5: at renewal, each value a scheduled change sets replaces the current one; the rest carries over."""
+    changes = {name: value for name, value in (scheduled or {}).items()
+               if name in NextTerm.__dataclass_fields__ and value}
+    return replace(current, **changes)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +33,8 @@ from portal_subscriptions.domain.licenses import license_id, license_key
 from portal_subscriptions.domain.pricing import TERM_MONTHS, add_months
 from portal_subscriptions.domain.subscription import (
     READY_FOR_RENEWAL_DAYS,
+    NextTerm,
+    next_term,
     RENEWAL_REMINDER_DAYS,
     TRIAL_ENDING_DAYS,
 )
@@ -111,30 +113,17 @@ async def _convert_trial(uow: UnitOfWork, row: Any) -> Any:
     return row
 
 
-class _NextTerm(NamedTuple):
-    row: Any
-    offer_id: str
-    quantity: int
-    term: str
-    billing_frequency: str
-
-
-def _next_term(row: Any, scheduled: Any) -> _NextTerm:
-    """SUB-5: what a scheduled change sets replaces the current value; the rest carries over."""
-    def pick(name: str) -> Any:
-        value = getattr(scheduled, name) if scheduled is not None else None
-        return value if value else getattr(row, name)
-
-    return _NextTerm(row, pick("offer_id"), pick("quantity"), pick("term"), pick("billing_frequency"))
-
-
 async def _renew(uow: UnitOfWork, rows: list[Any]) -> None:
     """SUB-9: the next term of each, with its scheduled changes applied (SUB-5). Set-based — a handful of
     statements per round, not a dozen per subscription — because a renewal run can hold 100,000 of them."""
     ids = [row.id for row in rows]
     scheduled = {s.subscription_id: s for s in (await uow.session.execute(
         select(scheduled_changes).where(scheduled_changes.c.subscription_id.in_(ids)))).all()}
-    terms = [_next_term(row, scheduled.get(row.id)) for row in rows]
+    terms = [
+        next_term(NextTerm(row.offer_id, row.quantity, row.term, row.billing_frequency),
+                  scheduled[row.id]._mapping if row.id in scheduled else None)
+        for row in rows
+    ]
     names = dict((await uow.session.execute(
         select(offers.c.id, offers.c.name).where(offers.c.id.in_({t.offer_id for t in terms})))).all())
     await uow.session.execute(
@@ -143,14 +132,14 @@ async def _renew(uow: UnitOfWork, rows: list[Any]) -> None:
             term=bindparam("b_term"), billing_frequency=bindparam("b_frequency"), term_start=bindparam("b_start"),
             term_end=bindparam("b_end"), term_started_at=bindparam("b_started_at"),
         ),
-        [{"b_id": t.row.id, "b_offer_id": t.offer_id, "b_offer_name": names[t.offer_id], "b_quantity": t.quantity,
-          "b_term": t.term, "b_frequency": t.billing_frequency, "b_start": t.row.term_end,
-          "b_end": add_months(t.row.term_end, TERM_MONTHS[t.term]), "b_started_at": _midnight(t.row.term_end)}
-         for t in terms],
+        [{"b_id": row.id, "b_offer_id": t.offer_id, "b_offer_name": names[t.offer_id], "b_quantity": t.quantity,
+          "b_term": t.term, "b_frequency": t.billing_frequency, "b_start": row.term_end,
+          "b_end": add_months(row.term_end, TERM_MONTHS[t.term]), "b_started_at": _midnight(row.term_end)}
+         for row, t in zip(rows, terms, strict=True)],
     )
     if scheduled:
         await uow.session.execute(delete(scheduled_changes).where(scheduled_changes.c.subscription_id.in_(list(scheduled))))
-    await _renew_seats(uow, [(t.row, t.quantity) for t in terms])
+    await _renew_seats(uow, [(row, t.quantity) for row, t in zip(rows, terms, strict=True)])
     renewed = {row.id: row for row in (await uow.session.execute(
         select(subscriptions).where(subscriptions.c.id.in_(ids)))).all()}
     currencies = dict((await uow.session.execute(select(partners.c.id, partners.c.currency).where(
