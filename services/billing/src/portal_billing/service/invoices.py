@@ -6,7 +6,7 @@ at checkout recorded (BIL-5), and `InvoiceIssued` published in the same
 transaction. Each source is invoiced once: the order id, or the source key of
 a renewal term or a change, is checked before numbering (a duplicate burns no
 number) and is unique in the table. The consumer hands it a batch's orders or
-renewals at once: one statement per table for up to a hundred invoices.
+renewals at once: one statement per table for the whole batch.
 """
 
 from __future__ import annotations

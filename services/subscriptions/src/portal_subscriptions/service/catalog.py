@@ -94,8 +94,31 @@ async def unit_price(uow: Any, offer_id: str, term: str, frequency: str, currenc
         )
     )
     if price is None:
-        raise InvalidInput("term", f"{offer_id} is not sold for {term} billed {frequency} in {currency}", rule="CAT-1")
+        raise _not_sold((offer_id, term, frequency, currency))
     return Decimal(price)
+
+
+PriceKey = tuple[str, str, str, str]  # offer id, term, billing frequency, currency
+
+
+async def unit_prices(uow: Any, wanted: set[PriceKey]) -> dict[PriceKey, Decimal]:
+    """`unit_price` for many at once (a renewal run's round): one query, the same CAT-1 refusal."""
+    rows = await uow.session.execute(
+        select(offer_prices.c.offer_id, offer_prices.c.term, offer_prices.c.billing_frequency, offer_prices.c.currency,
+               offer_prices.c.unit_price)
+        .where(offer_prices.c.offer_id.in_({key[0] for key in wanted}),
+               offer_prices.c.currency.in_({key[3] for key in wanted}))
+    )
+    prices = {(row.offer_id, row.term, row.billing_frequency, row.currency): Decimal(row.unit_price) for row in rows}
+    for key in wanted:
+        if key not in prices:
+            raise _not_sold(key)
+    return prices
+
+
+def _not_sold(key: PriceKey) -> InvalidInput:
+    offer_id, term, frequency, currency = key
+    return InvalidInput("term", f"{offer_id} is not sold for {term} billed {frequency} in {currency}", rule="CAT-1")
 
 
 def _offer_view(row: Any, prices: list[Any]) -> dict[str, Any]:

@@ -126,9 +126,11 @@ async def publish_change(uow: UnitOfWork, row: Any, change: str, **amounts: Any)
     )
 
 
-async def drop_scheduled_changes(uow: UnitOfWork, subscription_id: uuid.UUID) -> None:
-    """SUB-5: mid-term changes (cancel, auto-renew off, quantity, upgrade, trial conversion) remove them."""
-    await uow.session.execute(delete(scheduled_changes).where(scheduled_changes.c.subscription_id == subscription_id))
+async def drop_scheduled_changes(uow: UnitOfWork, *subscription_ids: uuid.UUID) -> None:
+    """SUB-5: mid-term changes (cancel, auto-renew off, quantity, upgrade, trial conversion) remove them, and so
+    does the renewal that applied them."""
+    await uow.session.execute(
+        delete(scheduled_changes).where(scheduled_changes.c.subscription_id.in_(subscription_ids)))
 
 
 async def list_for_customer(uow_factory: UnitOfWorkFactory, tenant: Tenant, customer_id: uuid.UUID) -> dict[str, Any]:

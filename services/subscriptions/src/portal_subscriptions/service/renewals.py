@@ -12,17 +12,15 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.events.subscriptions import SubscriptionReminder, SubscriptionRenewed
 from portal_shared.money import Money
-from portal_shared.problems import InvalidInput
 
 from portal_subscriptions.adapters.tables import (
     licenses,
-    offer_prices,
     offers,
     partners,
     scheduled_changes,
@@ -38,7 +36,7 @@ from portal_subscriptions.domain.subscription import (
     RENEWAL_REMINDER_DAYS,
     TRIAL_ENDING_DAYS,
 )
-from portal_subscriptions.service.catalog import unit_price
+from portal_subscriptions.service.catalog import unit_price, unit_prices
 from portal_subscriptions.service.lifecycle import drop_scheduled_changes, publish_change, snapshot_of
 
 BATCH = 200
@@ -64,17 +62,21 @@ async def run_renewals(uow_factory: UnitOfWorkFactory) -> int:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            renewing = [row for row in rows if row.status == "active" and row.auto_renew]
+            renewing = [row for row in rows if _renews(row)]
             if renewing:
                 await _renew(uow, renewing)
             for row in rows:
                 if row.status == "trial" and row.auto_renew:
                     await _convert_trial(uow, row)
-                elif not (row.status == "active" and row.auto_renew):
+                elif not _renews(row):
                     await _expire(uow, row)
         if not rows:
             return handled
         handled += len(rows)
+
+
+def _renews(row: Any) -> bool:
+    return row.status == "active" and row.auto_renew
 
 
 async def _expire(uow: UnitOfWork, row: Any) -> None:
@@ -138,24 +140,18 @@ async def _renew(uow: UnitOfWork, rows: list[Any]) -> None:
          for row, t in zip(rows, terms, strict=True)],
     )
     if scheduled:
-        await uow.session.execute(delete(scheduled_changes).where(scheduled_changes.c.subscription_id.in_(list(scheduled))))
+        await drop_scheduled_changes(uow, *scheduled)
     await _renew_seats(uow, [(row, t.quantity) for row, t in zip(rows, terms, strict=True)])
     renewed = {row.id: row for row in (await uow.session.execute(
         select(subscriptions).where(subscriptions.c.id.in_(ids)))).all()}
     currencies = dict((await uow.session.execute(select(partners.c.id, partners.c.currency).where(
         partners.c.id.in_({row.partner_id for row in rows})))).all())
-    prices = {tuple(p[:4]): Decimal(p.unit_price) for p in (await uow.session.execute(
-        select(offer_prices.c.offer_id, offer_prices.c.term, offer_prices.c.billing_frequency, offer_prices.c.currency,
-               offer_prices.c.unit_price)
-        .where(offer_prices.c.offer_id.in_(set(names)), offer_prices.c.currency.in_(set(currencies.values()))))).all()}
+    keys = {new.id: (new.offer_id, new.term, new.billing_frequency, currencies[new.partner_id])
+            for new in renewed.values()}
+    prices = await unit_prices(uow, set(keys.values()))
     for row in rows:
-        new = renewed[row.id]
-        currency = currencies[new.partner_id]
-        price = prices.get((new.offer_id, new.term, new.billing_frequency, currency))
-        if price is None:
-            raise InvalidInput("term", f"{new.offer_id} is not sold for {new.term} billed {new.billing_frequency} in "
-                                       f"{currency}", rule="CAT-1")
-        await _publish_renewed(uow, new, row.term_end, price, currency)
+        key = keys[row.id]
+        await _publish_renewed(uow, renewed[row.id], row.term_end, prices[key], key[3])
 
 
 async def _renew_seats(uow: UnitOfWork, plans: list[tuple[Any, int]]) -> None:
