@@ -1,7 +1,8 @@
 """Use case of the rate limits: take one token from each of the caller's buckets, in PostgreSQL.
 
 The buckets live in the gateway's database so that every replica sees the same
-ones. A request costs one autocommit statement, whatever the number of buckets:
+ones, in an unlogged table (migration 0004: no WAL flush per request; a crash
+refills them). A request costs one autocommit statement, whatever the number of buckets:
 an `INSERT … ON CONFLICT DO UPDATE … RETURNING` that refills each bucket for the
 time since its last use (by the database's clock, the same for all replicas),
 takes a token if there is one, and says whether it did (a refusal, rare, costs
