@@ -7,7 +7,7 @@ import pytest
 from portal_shared.api.partners import UserCreate
 
 from portal_gateway import service
-from portal_gateway.domain.rate_limits import BucketState, Limit, decide
+from portal_gateway.domain.rate_limits import BucketState, Leases, Limit, decide
 from portal_gateway.domain.roles import Principal
 
 from .conftest import OPERATOR_TOKEN, api_key
@@ -20,6 +20,50 @@ def test_the_tightest_bucket_is_reported_and_a_refusal_says_when_to_retry():
     allowed, headers = decide([BucketState(limit, False, 0.25), BucketState(Limit(120, 5), True, 3.2)])
     assert not allowed
     assert headers == {"RateLimit-Limit": "10", "RateLimit-Remaining": "0", "RateLimit-Reset": "10", "Retry-After": "1"}
+
+
+def test_a_replica_leases_a_twentieth_of_the_burst_at_most_100_and_single_tokens_from_small_buckets():
+    assert [Limit(60, burst).lease for burst in (1, 39, 40, 1000, 10_000)] == [1, 1, 2, 50, 100]
+
+
+def test_a_lease_is_spent_token_by_token_then_lapses_after_its_time():
+    leases = Leases(seconds=1.0)
+    assert leases.spend("partner:p", now=0.0) is None
+    leases.hold("partner:p", 2, shared=10.0, now=0.0)
+    assert [leases.spend("partner:p", now=0.1), leases.spend("partner:p", now=0.2)] == [11.0, 10.0]
+    assert leases.spend("partner:p", now=0.3) is None  # spent: back to the database
+    leases.hold("partner:p", 5, shared=3.0, now=1.0)
+    assert leases.spend("partner:p", now=2.0) is None  # lapsed: a replica never sits on tokens
+
+
+def test_a_refused_request_gives_back_the_leased_token_it_spent():
+    leases = Leases()
+    leases.hold("key:k", 1, shared=0.0, now=0.0)
+    assert leases.spend("key:k", now=0.1) == 0.0
+    leases.refund("key:k")
+    assert leases.spend("key:k", now=0.2) == 0.0
+
+
+def test_leases_are_kept_for_a_bounded_number_of_buckets():
+    leases = Leases(max_buckets=2)
+    for n in range(3):
+        leases.hold(f"key:{n}", 5, shared=0.0, now=0.0)
+    assert leases.spend("key:0", now=0.1) is None and leases.spend("key:2", now=0.1) == 4.0
+
+
+@pytest.mark.infra
+async def test_two_replicas_share_the_bucket_through_their_leases(gateway_app, partner):
+    """Burst 40, lease 2: each replica takes 2 tokens per trip to the database; together they let exactly 40
+    requests through and refuse the 41st, and the headers count what both have left."""
+    seller = await partner()
+    settings = {"rate_limit_per_minute": 1, "rate_limit_burst": 40, "rate_limit_key_per_minute": 6000,
+                "rate_limit_key_burst": 1000}
+    async with gateway_app(**settings) as one, gateway_app(**settings) as two:
+        answers = [await (one if n % 2 else two).get("/v1/partners/me", headers=seller.key.headers) for n in range(41)]
+    assert [a.status_code for a in answers[:40]] == [200] * 40
+    assert answers[40].status_code == 429
+    assert answers[0].headers["RateLimit-Remaining"] == "39"
+    assert answers[39].headers["RateLimit-Remaining"] == "0"
 
 
 @pytest.mark.infra

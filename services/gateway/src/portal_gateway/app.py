@@ -15,6 +15,7 @@ from portal_gateway.guard import Guard
 from portal_gateway.nul import RefuseNul
 from portal_gateway.principals import PrincipalCache
 from portal_gateway.adapters.services import ServiceClients
+from portal_gateway.domain.rate_limits import Leases
 from portal_gateway.settings import Settings
 
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.services = services
     app.state.principals = principals
+    app.state.rate_leases = Leases()
     # Outside production a missing signing key is generated: tokens then last as long as this process.
     app.state.token_secret = (
         settings.portal_token_secret.get_secret_value() if settings.portal_token_secret else secrets.token_urlsafe(32)

@@ -203,13 +203,13 @@ class Guard:
             return
         receive = replaying(body, receive)
         if scope["path"] == LOGIN_PATH and settings.login_per_minute:
-            allowed, headers = decide(await rate_limits.take(uow, _login_buckets(scope, body, settings)))
+            allowed, headers = decide(await rate_limits.take(uow, app.state.rate_leases, _login_buckets(scope, body, settings)))
             if not allowed:
                 await _answer(scope, receive, send, Problem(429, "too many sign-in attempts; retry later", headers=headers))
                 return
         principal = await _authenticate(scope, app)
         if principal is not None and principal.partner_id is not None and settings.rate_limit_per_minute:
-            allowed, headers = decide(await rate_limits.take(uow, _buckets(principal, settings)))
+            allowed, headers = decide(await rate_limits.take(uow, app.state.rate_leases, _buckets(principal, settings)))
             if not allowed:
                 await _answer(scope, receive, send, Problem(429, "too many requests; retry later", headers=headers))
                 return

@@ -3,7 +3,6 @@
 from sqlalchemy import (
     ARRAY,
     BigInteger,
-    Boolean,
     Column,
     DateTime,
     Float,
@@ -81,7 +80,7 @@ rate_buckets = Table(
     Column("tokens", Float, nullable=False),
     Column("capacity", Float, nullable=False),
     Column("rate", Float, nullable=False),
-    Column("allowed", Boolean, nullable=False),
+    Column("granted", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
