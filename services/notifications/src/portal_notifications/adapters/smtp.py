@@ -17,8 +17,14 @@ import email.policy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any, Protocol
 
 import aiosmtplib
@@ -52,25 +58,51 @@ SENT = Outcome(sent=True)
 
 # CRLF, 7-bit safe (quoted-printable/base64 bodies, RFC 2047 headers: no server needs 8BITMIME or SMTPUTF8),
 # and no folding below RFC 5322's hard limit: a folded Message-ID reads back with a leading space in some parsers.
-_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+# Built with the classic MIME classes: the modern EmailMessage's header registry was a third of the service's CPU
+# per email, for the same bytes on the wire.
+_POLICY = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP  # readable, and long HTML lines get soft breaks
 
 
-def build_email(mail: Mail, mail_from: str, attachments: Sequence[Attachment] = ()) -> EmailMessage:
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(value: str) -> str | Header:
+    """`Name <address>` with only the name RFC 2047-encoded when it is not ASCII (an address that is not
+    ASCII itself is encoded whole, as the modern email package does)."""
+    if value.isascii():
+        return value
+    name, address = parseaddr(value)
+    return formataddr((name, address), "utf-8") if address.isascii() else Header(value, "utf-8")
+
+
+def _text(body: str, subtype: str) -> MIMEText:
+    return MIMEText(body, subtype, _UTF8, policy=_POLICY)
+
+
+def build_email(mail: Mail, mail_from: str, attachments: Sequence[Attachment] = ()) -> Message:
     """text/plain + text/html alternatives and the files, with the stored Message-ID: a resend is the same message."""
-    message = EmailMessage(policy=_POLICY)
-    message["From"] = mail_from
-    message["To"] = mail.to_email
-    message["Subject"] = mail.subject
+    message: Message = _text(mail.body_text, "plain")
+    if mail.body_html:
+        message = MIMEMultipart("alternative", _subparts=[message, _text(mail.body_html, "html")], policy=_POLICY)
+    if attachments:
+        files = []
+        for file in attachments:
+            part = MIMEBase(*file.content_type.split("/", 1), policy=_POLICY)
+            part.set_payload(file.content)
+            encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=file.filename)
+            files.append(part)
+        message = MIMEMultipart("mixed", _subparts=[message, *files], policy=_POLICY)
+    message["From"] = _address(mail_from)
+    message["To"] = _address(mail.to_email)
+    message["Subject"] = _header(mail.subject)
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = mail.message_id
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.body_text)
-    if mail.body_html:
-        message.add_alternative(mail.body_html, subtype="html")
-    for file in attachments:
-        maintype, subtype = file.content_type.split("/", 1)
-        message.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.filename)
-    message["Content-Language"] = mail.language  # after the parts: set_content and make_mixed move Content-* headers
+    message["Content-Language"] = mail.language
     return message
 
 
