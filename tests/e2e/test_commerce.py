@@ -317,3 +317,27 @@ def test_com7_an_end_customer_refused_by_cus1_refuses_the_order(seller):
     eventually(lambda: seller.get(f"/v1/orders/{placed.json()['number']}").json()["status"] == "refused",
                what="order refused")
     _problem(seller.get(f"/v1/customers/{placed.json()['customer_id']}"), 404)
+
+
+def test_cat7_a_catalog_load_prices_the_next_cart_at_once(gateway, seller):
+    """Service subscriptions keeps a copy of the catalog; a new catalog version makes every replica read it
+    again, so a changed price shows in the very next cart (and the demo price is back afterwards)."""
+    import json
+
+    from portal_stack.demo import DEMO_CATALOG
+
+    customer = _ready_customer(seller)
+    item = {"offer_id": "forge-ide", "quantity": 2, "term": "P1Y", "billing_frequency": "annual"}
+    assert Decimal(_add(seller, customer, **item).json()["total"]["amount"]) == Decimal("498.00")
+    original = json.loads(DEMO_CATALOG.read_text())
+    changed = json.loads(DEMO_CATALOG.read_text())
+    for price in next(o for o in changed["offers"] if o["id"] == "forge-ide")["prices"]:
+        if (price["term"], price["billing_frequency"], price["currency"]) == ("P1Y", "annual", "EUR"):
+            price["unit_price"] = "260.00"
+    try:
+        assert gateway.http.put("/v1/catalog", json=changed, headers=gateway.operator).status_code == 200
+        cart = seller.get(f"/v1/customers/{customer['id']}/cart").json()
+        assert Decimal(cart["total"]["amount"]) == Decimal("520.00")
+    finally:
+        assert gateway.http.put("/v1/catalog", json=original, headers=gateway.operator).status_code == 200
+    assert Decimal(seller.get(f"/v1/customers/{customer['id']}/cart").json()["total"]["amount"]) == Decimal("498.00")

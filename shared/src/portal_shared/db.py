@@ -86,6 +86,7 @@ class UnitOfWork:
         self._outgoing: list[dict[str, Any]] = []
         self.causation_id: uuid.UUID | None = None
         self.session: AsyncSession
+        self.memo: dict[str, Any] = {}  # what this unit of work read once and reuses (e.g. a catalog snapshot)
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._db.sessions()
@@ -165,6 +166,7 @@ class ReadUnit:
         self._db = db
         self.clock = clock
         self.session: AsyncConnection
+        self.memo: dict[str, Any] = {}
 
     async def __aenter__(self) -> ReadUnit:
         self.session = await self._db.read_engine.connect()

@@ -4,7 +4,20 @@
 service's read model, kept from events: eligibility, tenancy and resellers.
 """
 
-from sqlalchemy import ARRAY, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
@@ -81,6 +94,14 @@ offers = Table(
     Column("trial_days", Integer),
     Column("trial_converts_to", String(64)),
     Column("cloud", Boolean, nullable=False),
+)
+
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", UUID(as_uuid=True), nullable=False),
+    CheckConstraint("id = 1", name="ck_catalog_version_one_row"),
 )
 
 offer_prices = Table(

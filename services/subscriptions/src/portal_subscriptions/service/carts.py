@@ -17,7 +17,7 @@ from portal_shared.http import Tenant
 from portal_shared.money import Money
 from portal_shared.problems import NotFound, RuleViolation
 
-from portal_subscriptions.adapters.tables import cart_items, offers, subscriptions
+from portal_subscriptions.adapters.tables import cart_items, subscriptions
 from portal_subscriptions.domain.catalog import check_available, check_one_in_cart, check_trial_quantity
 from portal_subscriptions.domain.licenses import check_domain
 from portal_subscriptions.domain.pricing import (
@@ -30,7 +30,7 @@ from portal_subscriptions.domain.pricing import (
     trial_end,
 )
 from portal_subscriptions.service.access import calling_partner, visible_customer
-from portal_subscriptions.service.catalog import holdings, offer_of, offer_row, unit_price
+from portal_subscriptions.service.catalog import holdings, offer_of, offer_row, snapshot, unit_price
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ async def priced_cart(uow: Any, customer_id: uuid.UUID, partner_id: uuid.UUID, c
     ).all()
     if not items:
         return []
-    offer_rows = {
-        row.id: row
-        for row in (await uow.session.execute(select(offers).where(offers.c.id.in_({i.offer_id for i in items})))).all()
-    }
+    offer_rows = (await snapshot(uow)).offers
     priced: dict[uuid.UUID, CartLine] = {}
     bases: dict[str, tuple[date, uuid.UUID]] = {}
     for item in sorted(items, key=lambda i: offer_rows[i.offer_id].base_offer_id is not None):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.api.catalog import CatalogDocument
@@ -15,7 +16,14 @@ from portal_shared.http import Tenant
 from portal_shared.money import Money
 from portal_shared.problems import InvalidInput, NotFound
 
-from portal_subscriptions.adapters.tables import direct_quotes, offer_prices, offers, products, subscriptions
+from portal_subscriptions.adapters.tables import (
+    catalog_version,
+    direct_quotes,
+    offer_prices,
+    offers,
+    products,
+    subscriptions,
+)
 from portal_subscriptions.domain.catalog import CustomerHoldings, Offer, reason_text, unavailable_reason
 from portal_subscriptions.service.access import calling_partner, visible_customer
 
@@ -51,6 +59,7 @@ async def load_catalog(uow_factory: UnitOfWorkFactory, document: CatalogDocument
                         valid_until=quote.valid_until, lines=[line.model_dump() for line in quote.lines])
                 .on_conflict_do_nothing()
             )
+        await uow.session.execute(update(catalog_version).values(version=uuid.uuid4()))
     return {"products": len(document.products), "offers": len(document.offers), "direct_quotes": len(document.direct_quotes)}
 
 
@@ -79,41 +88,62 @@ async def holdings(uow: Any, customer: Any) -> CustomerHoldings:
     )
 
 
+PriceKey = tuple[str, str, str, str]  # offer id, term, billing frequency, currency
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """The offers (their rows) and prices of one catalog version: small, and read by every cart line and order."""
+
+    version: uuid.UUID
+    offers: dict[str, Any]
+    prices: dict[PriceKey, Decimal]
+
+
+_latest: CatalogSnapshot | None = None  # this process's copy
+
+
+async def snapshot(uow: Any) -> CatalogSnapshot:
+    """The catalog as the database has it, from this process's copy while the catalog's version is unchanged:
+    one tiny query per unit of work instead of an offer and a price query per cart line (a catalog load,
+    on any replica, changes the version in its own transaction)."""
+    global _latest
+    if (known := uow.memo.get("catalog")) is not None:
+        return known
+    version = await uow.session.scalar(select(catalog_version.c.version))
+    if _latest is None or _latest.version != version:
+        offer_rows = (await uow.session.execute(select(offers))).all()
+        price_rows = (await uow.session.execute(select(offer_prices))).all()
+        _latest = CatalogSnapshot(
+            version,
+            {row.id: row for row in offer_rows},
+            {(r.offer_id, r.term, r.billing_frequency, r.currency): Decimal(r.unit_price) for r in price_rows},
+        )
+    uow.memo["catalog"] = _latest
+    return _latest
+
+
 async def offer_row(uow: Any, offer_id: str, *, field: str = "offer_id") -> Any:
-    row = (await uow.session.execute(select(offers).where(offers.c.id == offer_id))).first()
+    row = (await snapshot(uow)).offers.get(offer_id)
     if row is None:
         raise InvalidInput(field, f"no offer '{offer_id}' in the catalog")
     return row
 
 
 async def unit_price(uow: Any, offer_id: str, term: str, frequency: str, currency: str) -> Decimal:
-    price = await uow.session.scalar(
-        select(offer_prices.c.unit_price).where(
-            offer_prices.c.offer_id == offer_id, offer_prices.c.term == term,
-            offer_prices.c.billing_frequency == frequency, offer_prices.c.currency == currency,
-        )
-    )
-    if price is None:
-        raise _not_sold((offer_id, term, frequency, currency))
-    return Decimal(price)
-
-
-PriceKey = tuple[str, str, str, str]  # offer id, term, billing frequency, currency
+    key = (offer_id, term, frequency, currency)
+    if (price := (await snapshot(uow)).prices.get(key)) is None:
+        raise _not_sold(key)
+    return price
 
 
 async def unit_prices(uow: Any, wanted: set[PriceKey]) -> dict[PriceKey, Decimal]:
-    """`unit_price` for many at once (a renewal run's round): one query, the same CAT-1 refusal."""
-    rows = await uow.session.execute(
-        select(offer_prices.c.offer_id, offer_prices.c.term, offer_prices.c.billing_frequency, offer_prices.c.currency,
-               offer_prices.c.unit_price)
-        .where(offer_prices.c.offer_id.in_({key[0] for key in wanted}),
-               offer_prices.c.currency.in_({key[3] for key in wanted}))
-    )
-    prices = {(row.offer_id, row.term, row.billing_frequency, row.currency): Decimal(row.unit_price) for row in rows}
+    """`unit_price` for many at once (a renewal run's round), with the same CAT-1 refusal."""
+    prices = (await snapshot(uow)).prices
     for key in wanted:
         if key not in prices:
             raise _not_sold(key)
-    return prices
+    return {key: prices[key] for key in wanted}
 
 
 def _not_sold(key: PriceKey) -> InvalidInput:
