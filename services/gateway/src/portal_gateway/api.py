@@ -264,7 +264,7 @@ def _forwarder(route: Route):
 
 
 def _documented_parameters(route: Route) -> dict[str, Any]:
-    """The OpenAPI parameters of a forwarded route, as FastAPI would have written them from a signature."""
+    """The OpenAPI parameters of a forwarded route (the owning service validates them), with their JSON schemas."""
     documented = [{"name": name, "in": "path", "required": True, "schema": TypeAdapter(kind).json_schema()}
                   for name, kind in route.path_types.items()]
     documented += [{"name": name, "in": "query", "required": False, "schema": TypeAdapter(kind).json_schema()}
