@@ -39,7 +39,9 @@ async def clients_of(request: Request) -> ServiceClients:
 Services = Annotated[ServiceClients, Depends(clients_of)]
 
 
-async def current_principal(request: Request, authorization: str | None) -> Principal:
+async def _principal(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
     """The caller: the guard has authenticated the same header already (see guard.py); a direct call does it here."""
     token = bearer_token(authorization)
     if token is None:
@@ -56,12 +58,6 @@ async def current_principal(request: Request, authorization: str | None) -> Prin
     return principal
 
 
-async def _principal(
-    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-) -> Principal:
-    return await current_principal(request, authorization)
-
-
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
@@ -71,17 +67,13 @@ async def _operator(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-def permitted(principal: Principal, capability: Capability) -> Principal:
-    if principal.partner_id is None:
-        raise Problem(403, "the operator acts on partners, not inside one; use a partner's credentials")
-    if not principal.can(capability):
-        raise Problem(403, f"your roles lack the right '{capability.value}'", kind=f"forbidden-{capability.value}")
-    return principal
-
-
 def requires(capability: Capability):
     async def check(principal: CurrentPrincipal) -> Principal:
-        return permitted(principal, capability)
+        if principal.partner_id is None:
+            raise Problem(403, "the operator acts on partners, not inside one; use a partner's credentials")
+        if not principal.can(capability):
+            raise Problem(403, f"your roles lack the right '{capability.value}'", kind=f"forbidden-{capability.value}")
+        return principal
 
     return check
 
@@ -189,7 +181,7 @@ async def move_clock(
     runtime = runtime_of(request)
     if not runtime.clock.test_mode:
         raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
-    await _operator(await current_principal(request, authorization))
+    await _operator(await _principal(request, authorization))
     try:
         target = body.now or runtime.clock.now() + parse_duration(body.advance or "")
         now = await runtime.move_clock(target, None)

@@ -75,7 +75,7 @@ def _address(value: str) -> str | Header:
     if value.isascii():
         return value
     name, address = parseaddr(value)
-    return formataddr((name, address), "utf-8") if address.isascii() else Header(value, "utf-8")
+    return formataddr((name, address), "utf-8") if address.isascii() else _header(value)
 
 
 def _text(body: str, subtype: str) -> MIMEText:

@@ -36,7 +36,7 @@ from portal_subscriptions.domain.subscription import (
     RENEWAL_REMINDER_DAYS,
     TRIAL_ENDING_DAYS,
 )
-from portal_subscriptions.service.catalog import unit_price, unit_prices
+from portal_subscriptions.service.catalog import snapshot, unit_price, unit_prices
 from portal_subscriptions.service.lifecycle import drop_scheduled_changes, publish_change, snapshot_of
 
 BATCH = 200
@@ -126,15 +126,14 @@ async def _renew(uow: UnitOfWork, rows: list[Any]) -> None:
                   scheduled[row.id]._mapping if row.id in scheduled else None)
         for row in rows
     ]
-    names = dict((await uow.session.execute(
-        select(offers.c.id, offers.c.name).where(offers.c.id.in_({t.offer_id for t in terms})))).all())
+    catalog = (await snapshot(uow)).offers
     await uow.session.execute(
         update(subscriptions).where(subscriptions.c.id == bindparam("b_id")).values(
             offer_id=bindparam("b_offer_id"), offer_name=bindparam("b_offer_name"), quantity=bindparam("b_quantity"),
             term=bindparam("b_term"), billing_frequency=bindparam("b_frequency"), term_start=bindparam("b_start"),
             term_end=bindparam("b_end"), term_started_at=bindparam("b_started_at"),
         ),
-        [{"b_id": row.id, "b_offer_id": t.offer_id, "b_offer_name": names[t.offer_id], "b_quantity": t.quantity,
+        [{"b_id": row.id, "b_offer_id": t.offer_id, "b_offer_name": catalog[t.offer_id].name, "b_quantity": t.quantity,
           "b_term": t.term, "b_frequency": t.billing_frequency, "b_start": row.term_end,
           "b_end": add_months(row.term_end, TERM_MONTHS[t.term]), "b_started_at": _midnight(row.term_end)}
          for row, t in zip(rows, terms, strict=True)],
