@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 
+from portal_shared.api.fields import DecimalString
 from portal_shared.problems import InvalidInput, Problem
 
 from portal_billing.domain.payment_method import card_number_fields
@@ -49,7 +50,7 @@ class PaymentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(description='a decimal string in the invoice currency, e.g. "120.50"')
+    amount: DecimalString = Field(description='a decimal string in the invoice currency, e.g. "120.50"')
     payment_method_id: uuid.UUID | None = None
 
 

@@ -12,13 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from portal_shared.api.fields import DecimalString
+
 
 class PaymentCreate(BaseModel):
     """BIL-5: a payment on an invoice (partial payments add up; overpayment is refused)."""
 
     model_config = ConfigDict(extra="allow")
 
-    amount: str = Field(description="decimal string in the invoice's currency, e.g. \"120.50\"")
+    amount: DecimalString = Field(description="decimal string in the invoice's currency, e.g. \"120.50\"")
     payment_method_id: uuid.UUID | None = None
 
 

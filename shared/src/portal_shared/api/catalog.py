@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from portal_shared.api.customers import CustomerCreate
+from portal_shared.api.fields import BoundedDate, NameText
 from portal_shared.events.subscriptions import BillingFrequency, PaymentMethod, Term
 
 Segment = Literal["commercial", "education", "government"]
@@ -78,7 +78,7 @@ class DirectQuoteIn(BaseModel):
     number: str = Field(pattern=r"^DQ-[0-9A-Z-]{3,20}$")
     organisation: str
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    valid_until: date
+    valid_until: BoundedDate
     lines: list[DirectQuoteLineIn] = Field(min_length=1)
 
 
@@ -128,7 +128,7 @@ class CartItemCreate(BaseModel):
     quantity: StrictInt = Field(ge=1, le=100000)
     term: Term
     billing_frequency: BillingFrequency
-    end_date: date | None = None
+    end_date: BoundedDate | None = None
     base_subscription_id: uuid.UUID | None = None
     domain: CloudDomain | None = Field(
         default=None, description="SUB-12: the domain a cloud offer's licenses carry (default: the customer's email domain)"
@@ -143,14 +143,14 @@ class CartItemUpdate(BaseModel):
     quantity: StrictInt | None = Field(default=None, ge=1, le=100000)
     term: Term | None = None
     billing_frequency: BillingFrequency | None = None
-    end_date: date | None = None
+    end_date: BoundedDate | None = None
     domain: CloudDomain | None = None
 
 
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NameText = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=300)
     city: str = Field(min_length=1, max_length=100)
     postal_code: str = Field(min_length=1, max_length=20)
@@ -162,7 +162,7 @@ class QuoteCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    valid_until: date | None = None
+    valid_until: BoundedDate | None = None
     billing_address: Address | None = None
 
 
@@ -177,7 +177,7 @@ class QuoteSend(BaseModel):
 class Licensee(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NameText = Field(min_length=1, max_length=200)
     email: EmailStr
 
 

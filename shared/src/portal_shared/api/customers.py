@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, model_validator
 
+from portal_shared.api.fields import BoundedDate, NameText
 from portal_shared.events.customers import CustomerType, Segment
 
 
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NameText = Field(min_length=1, max_length=200)
     email: EmailStr
 
 
@@ -22,8 +22,8 @@ class CustomerCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200, description="legal name")
-    name_ascii: str | None = Field(default=None, max_length=200, description="required when name is not ASCII")
+    name: NameText = Field(min_length=1, max_length=200, description="legal name")
+    name_ascii: NameText | None = Field(default=None, max_length=200, description="required when name is not ASCII")
     segment: Segment
     type: CustomerType
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
@@ -33,7 +33,7 @@ class CustomerCreate(BaseModel):
     postal_code: str = Field(min_length=1, max_length=20)
     contact: ContactIn
     locale: str | None = Field(default=None, pattern=r"^(en|es|pt)(-[A-Z]{2})?$")
-    anniversary_date: date | None = None
+    anniversary_date: BoundedDate | None = None
     extended_term_months: StrictInt | None = Field(default=None, description="CUS-4: 13-36 commercial, 13-48 education/government")
     three_year_commitment: StrictBool = False
     managed_by_user_id: uuid.UUID | None = None
@@ -50,7 +50,7 @@ class InvitationReminder(BaseModel):
 class InvitationAcceptance(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    admin_name: str = Field(min_length=1, max_length=200)
+    admin_name: NameText = Field(min_length=1, max_length=200)
 
 
 class RelationshipRequestCreate(BaseModel):
@@ -91,5 +91,5 @@ class PurchaseAuthorizationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_date: date
+    due_date: BoundedDate
     items: list[PurchaseAuthorizationItemIn] = Field(min_length=1, max_length=100)

@@ -7,13 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from portal_shared.api.fields import NameText
+
 Role = Literal["global_admin", "admin_agent", "sales_agent", "billing_admin", "support_agent"]
 
 
 class AdminUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NameText = Field(min_length=1, max_length=200)
     email: EmailStr
     password: str = Field(min_length=12, max_length=200)
 
@@ -21,7 +23,7 @@ class AdminUser(BaseModel):
 class PartnerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NameText = Field(min_length=1, max_length=200)
     kind: Literal["distributor", "reseller", "direct"]
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")
