@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -44,3 +44,29 @@ def test_durations(text, expected):
 def test_bad_durations_are_refused(text):
     with pytest.raises(ClockError):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("when", [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(2200, 1, 2, tzinfo=UTC),
+                                  datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))])
+def test_trust_7_clock_stays_in_a_sane_range(when):
+    clock = Clock(test_mode=True)
+    with pytest.raises(ClockError, match="between 2000-01-01 and 2200-01-01"):
+        clock.move_to(when)
+    assert clock.offset == timedelta(0)
+
+
+@pytest.mark.parametrize("text", ["P99999999999D", "P999999999W", "PT99999999999999999999S", "P36526D"])
+def test_trust_7_clock_advances_at_most_a_century(text):
+    with pytest.raises(ClockError, match="100 years"):
+        Clock(test_mode=True).advance(parse_duration(text))
+
+
+def test_trust_7_an_out_of_range_persisted_offset_is_ignored_and_reset_returns_to_real_time():
+    clock = Clock(test_mode=True)
+    clock.adopt(datetime(9999, 12, 31, tzinfo=UTC) - datetime.now(UTC))
+    assert clock.offset == timedelta(0)
+    clock.advance(timedelta(days=400))
+    clock.reset()
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
+    with pytest.raises(ClockError, match="test mode"):
+        Clock(test_mode=False).reset()

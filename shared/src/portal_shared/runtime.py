@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import structlog
 import uvicorn
@@ -169,8 +169,11 @@ class Runtime:
             return done
 
     async def move_clock(
-        self, now: datetime | None, advance: timedelta | None, measured_at: datetime | None = None
+        self, now: datetime | None, advance: timedelta | None, measured_at: datetime | None = None,
+        *, reset: bool = False,
     ) -> datetime:
+        if reset:
+            self.clock.reset()
         if now is not None:
             self.clock.move_to(now, measured_at=measured_at)
         if advance is not None:
@@ -224,17 +227,25 @@ UoW = Annotated[UnitOfWorkFactory, Depends(uow_of)]
 
 
 class ClockMove(BaseModel):
+    """X-7: `{now}`, `{advance}`, or `{reset: true}` (back to real time, the only move backwards)."""
+
     model_config = ConfigDict(extra="forbid")
 
     now: datetime | None = None
     advance: str | None = None
+    reset: Literal[True] | None = Field(default=None, description="true: back to real time")
     measured_at: datetime | None = Field(default=None, description="real time at which `now` was read (gateway → services)")
 
     @model_validator(mode="after")
     def _one(self) -> ClockMove:
-        if (self.now is None) == (self.advance is None):
-            raise ValueError("give exactly one of 'now' or 'advance'")
+        if [self.now, self.advance, self.reset].count(None) != 2:
+            raise ValueError("give exactly one of 'now', 'advance' or 'reset'")
         return self
+
+    @property
+    def field(self) -> str:
+        """The field a refused move names."""
+        return "now" if self.now else "advance" if self.advance else "reset"
 
 
 def _operations_router(*, internal: bool) -> APIRouter:
@@ -266,9 +277,9 @@ def _operations_router(*, internal: bool) -> APIRouter:
             raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
         try:
             advance = parse_duration(body.advance) if body.advance else None
-            now = await runtime.move_clock(body.now, advance, body.measured_at)
+            now = await runtime.move_clock(body.now, advance, body.measured_at, reset=bool(body.reset))
         except ClockError as exc:
-            raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
+            raise Problem(422, str(exc), errors=[{"field": body.field, "message": str(exc)}]) from None
         return {"now": now.isoformat(), "ran": await runtime.run_due_jobs()}
 
     @router.get("/internal/status", include_in_schema=False)

@@ -177,23 +177,27 @@ async def move_clock(
     services: Services,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
-    """Moves the gateway's clock, then every service's to the same instant; each runs what became due."""
+    """Moves the gateway's clock, then every service's to the same instant; each runs what became due.
+
+    `{"reset": true}` puts every clock back to real time (the only way back), e.g. after a test moved it far.
+    """
     runtime = runtime_of(request)
     if not runtime.clock.test_mode:
         raise Problem(404, "the test clock exists only when PORTAL_ENV=test")
     await _operator(await _principal(request, authorization))
     try:
-        target = body.now or runtime.clock.now() + parse_duration(body.advance or "")
-        now = await runtime.move_clock(target, None)
+        target = None if body.reset else body.now or runtime.clock.now() + parse_duration(body.advance or "")
+        now = await runtime.move_clock(target, None, reset=bool(body.reset))
     except ClockError as exc:
-        raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
+        raise Problem(422, str(exc), errors=[{"field": body.field, "message": str(exc)}]) from None
     results: dict[str, Any] = {}
     unreachable: list[str] = []
     for name in services.names:
         try:
             response = await services.request(
                 name, "PUT", "/internal/test/clock",
-                json={"now": now.isoformat(), "measured_at": (now - runtime.clock.offset).isoformat()},
+                json={"reset": True} if body.reset else
+                {"now": now.isoformat(), "measured_at": (now - runtime.clock.offset).isoformat()},
             )
         except Problem:
             unreachable.append(name)
