@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -12,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Integer, String, cast, literal, select, union_all
 
+from portal_shared.csv_export import csv_line
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.money import quantize
@@ -70,10 +69,6 @@ def _statement(tenant: Tenant, start: date, end: date) -> Any:
     return select(both).order_by(both.c.issue_date, both.c.number, both.c.line)
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    return format(quantize(value, currency), "f")
-
-
 async def reconciliation_csv(
     uow_factory: UnitOfWorkFactory, tenant: Tenant, start: date, end: date
 ) -> AsyncIterator[bytes]:
@@ -81,28 +76,25 @@ async def reconciliation_csv(
     server-side cursor, so memory stays flat for any number of invoices."""
     invoiced: dict[str, Decimal] = {}
     credited: dict[str, Decimal] = {}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    yield csv_line(CSV_COLUMNS).encode()
     async with uow_factory() as uow:
         result = await uow.session.stream(_statement(tenant, start, end).execution_options(yield_per=2000))
         async for partition in result.partitions():
+            lines = []
             for row in partition:
                 sums = invoiced if row.record == "invoice_line" else credited
                 sums[row.currency] = sums.get(row.currency, Decimal(0)) + row.amount
-                writer.writerow([
-                    row.record, row.number, row.issue_date.isoformat(), row.customer_number or "",
-                    row.customer_name or "", row.order_number or "", row.po_number or "", row.line, row.offer_id,
-                    row.offer_name, row.kind, row.quantity, row.period_start.isoformat(), row.period_end.isoformat(),
-                    _amount(row.unit_price, row.currency), _amount(row.amount, row.currency), row.currency,
-                    row.status, row.payment_type or "",
-                ])
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
+                lines.append(csv_line([
+                    row.record, row.number, row.issue_date.isoformat(), row.customer_number, row.customer_name,
+                    row.order_number, row.po_number, row.line, row.offer_id, row.offer_name, row.kind, row.quantity,
+                    row.period_start.isoformat(), row.period_end.isoformat(), quantize(row.unit_price, row.currency),
+                    quantize(row.amount, row.currency), row.currency, row.status, row.payment_type,
+                ]))
+            yield "".join(lines).encode()
+    totals = []
     for currency in sorted(invoiced.keys() | credited.keys()):
         total_in, total_out = invoiced.get(currency, Decimal(0)), credited.get(currency, Decimal(0))
         for record, amount in (("total_invoiced", total_in), ("total_credited", total_out),
                                ("net", total_in + total_out)):
-            writer.writerow([record, *[""] * 14, _amount(amount, currency), currency, "", ""])
-    yield buffer.getvalue().encode()
+            totals.append(csv_line([record, *[None] * 14, quantize(amount, currency), currency, None, None]))
+    yield "".join(totals).encode()

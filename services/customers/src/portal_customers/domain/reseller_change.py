@@ -1,4 +1,8 @@
-"""CUS-7: reseller change codes — 72 hours, single use, at most 5 per customer per day."""
+"""CUS-7: reseller change codes — 72 hours, single use, at most 5 per customer per day from each partner.
+
+The daily limit counts the codes one requesting partner asked for: counted per customer alone, any partner
+that knows a customer number and an admin's email could use up the day's codes and block the real new reseller.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ def new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
-def check_daily_limit(codes_issued_today: int) -> None:
-    if codes_issued_today >= DAILY_LIMIT:
-        raise RuleViolation("CUS-7", f"at most {DAILY_LIMIT} reseller change codes per customer per day")
+def check_daily_limit(codes_issued_today_to_partner: int) -> None:
+    """`codes_issued_today_to_partner`: codes for this customer the requesting partner got today."""
+    if codes_issued_today_to_partner >= DAILY_LIMIT:
+        raise RuleViolation("CUS-7", f"at most {DAILY_LIMIT} reseller change codes per customer per day and partner")
 
 
 @dataclass(frozen=True)

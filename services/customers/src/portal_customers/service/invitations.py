@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.api.customers import InvitationAcceptance, InvitationReminder
-from portal_shared.db import UnitOfWorkFactory
+from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.events.customers import InvitationAccepted, InvitationInfo, InvitationReminded
 from portal_shared.http import Tenant
 from portal_shared.problems import NotFound
@@ -60,6 +61,22 @@ async def send_reminder(
     return {"invitation_id": str(invitation.id), "status": "pending", "email": email, "reminders": invitation.reminders + 1}
 
 
+# The lock space of CUS-14's advisory locks (the two-key form, apart from the one-key locks of relay and migrations).
+_CUS14_LOCK_CLASS = 14
+
+
+async def _lock_admin_and_name(uow: UnitOfWork, email: str, name: str) -> None:
+    """CUS-14 under concurrency: two acceptances of the same admin for the same organisation name take turns.
+
+    The rule is a check of other rows, which two transactions at once would both pass. A transaction-level
+    advisory lock on (admin email, name) serialises exactly those, and the check then sees the other's commit
+    (read committed: each statement reads what committed before it). A unique index would need rows that break
+    no rule already in place, which an installation from before this lock may hold.
+    """
+    key = int.from_bytes(hashlib.sha256(f"{email.lower()}\x1f{name}".encode()).digest()[:4], "big", signed=True)
+    await uow.session.execute(select(func.pg_advisory_xact_lock(_CUS14_LOCK_CLASS, key)))
+
+
 async def accept_invitation(uow_factory: UnitOfWorkFactory, token: str, body: InvitationAcceptance) -> dict[str, Any]:
     """The contact becomes primary admin, unless CUS-14 refuses it."""
     async with uow_factory() as uow:
@@ -72,6 +89,7 @@ async def accept_invitation(uow_factory: UnitOfWorkFactory, token: str, body: In
             raise NotFound("invitation")
         check_can_accept(invitation.status)
         customer = (await uow.session.execute(select(customers).where(customers.c.id == invitation.customer_id))).one()
+        await _lock_admin_and_name(uow, invitation.email, customer.name)
         namesake_admin = await uow.session.scalar(
             select(
                 exists().where(

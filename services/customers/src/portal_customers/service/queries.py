@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Date, Integer, String, and_, bindparam, exists, func, or_, select, union
 
+from portal_shared.csv_export import csv_line
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.http import Tenant
 from portal_shared.pagination import cursor_key, cursor_time, like_escape, page
@@ -204,20 +203,13 @@ async def export_csv(uow_factory: UnitOfWorkFactory, tenant: Tenant, query: Cust
     """The filtered list as CSV, streamed from a server-side cursor: memory stays flat at any size."""
     async with uow_factory() as uow:
         shape, values = _bound(tenant, query, uow.clock.today(), None)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
+        yield csv_line(CSV_COLUMNS).encode()
         result = await uow.session.stream(_statement(shape, False).execution_options(yield_per=1000), values)
         async for partition in result.partitions():
-            for row in partition:
-                writer.writerow(
-                    [row.number, row.name, row.name_ascii or "", row.segment, row.type, row.country, row.region or "",
-                     row.address, row.city, row.postal_code, row.contact_name, row.contact_email, row.locale,
-                     row.invitation_status, row.anniversary_date or "", str(row.delegated_admin).lower(),
-                     row.created_at.isoformat()]
-                )
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-        if buffer.tell():
-            yield buffer.getvalue().encode()
+            yield "".join(
+                csv_line([row.number, row.name, row.name_ascii, row.segment, row.type, row.country, row.region,
+                          row.address, row.city, row.postal_code, row.contact_name, row.contact_email, row.locale,
+                          row.invitation_status, row.anniversary_date.isoformat() if row.anniversary_date else None,
+                          str(row.delegated_admin).lower(), row.created_at.isoformat()])
+                for row in partition
+            ).encode()

@@ -39,7 +39,9 @@ async def issue_code(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: Resel
         now = uow.clock.now()
         issued_today = await uow.session.scalar(
             select(func.count()).select_from(reseller_change_codes).where(
-                reseller_change_codes.c.customer_id == customer.id, reseller_change_codes.c.issued_on == now.date()
+                reseller_change_codes.c.customer_id == customer.id,
+                reseller_change_codes.c.to_partner_id == tenant.partner_id,
+                reseller_change_codes.c.issued_on == now.date(),
             )
         )
         check_daily_limit(int(issued_today))
