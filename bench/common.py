@@ -56,7 +56,7 @@ def start_stack() -> Stack:
     os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "0")
     work_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     atexit.register(shutil.rmtree, work_dir, True)
-    stack = Stack(work_dir, portal_env="test")
+    stack = Stack(work_dir, portal_env="test", allow_private_webhook_targets=True)
     stack.start()
     return stack
 

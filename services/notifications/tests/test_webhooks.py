@@ -20,7 +20,7 @@ from portal_shared.problems import InvalidInput, NotFound, Problem
 from portal_stack.testing import AttachedConsumer
 
 from portal_notifications.adapters.tables import messages, webhook_endpoints
-from portal_notifications.adapters.webhook_http import check_url
+from portal_notifications.adapters.webhook_http import WebhookClient, check_url
 from portal_notifications.consumers import consumer
 from portal_notifications.domain.webhooks import (
     WebhookUrlError,
@@ -34,6 +34,7 @@ from portal_notifications.service.webhooks import WebhookSender
 from portal_notifications.settings import Settings
 
 SCHEDULE = [60, 300, 1800]
+SECRET_FOR_TESTS = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @dataclass
@@ -74,7 +75,8 @@ async def receiver():
 
 @pytest.fixture
 def settings(database_url):
-    return Settings(database_url=database_url, webhook_retry_schedule_seconds=SCHEDULE, webhook_timeout_seconds=5)
+    return Settings(database_url=database_url, webhook_retry_schedule_seconds=SCHEDULE, webhook_timeout_seconds=5,
+                    webhook_allow_private_targets=True)
 
 
 @pytest.fixture
@@ -182,7 +184,8 @@ async def test_not4_only_the_partners_subscribed_event_types_are_delivered(harne
 
 
 async def test_not4_an_endpoint_failing_for_24h_is_disabled_and_the_partner_emailed(harness, database_url, receiver):
-    settings = Settings(database_url=database_url, webhook_retry_schedule_seconds=[3600 * 10] * 5)
+    settings = Settings(database_url=database_url, webhook_retry_schedule_seconds=[3600 * 10] * 5,
+                        webhook_allow_private_targets=True)
     partner_id, customer_id = uuid.uuid4(), uuid.uuid4()
     await harness.deliver(PartnerRegistered(partner_id=partner_id, name="Socio", kind="reseller", country="ES",
                                             currency="EUR", locale="es"), partner_id=partner_id)
@@ -274,6 +277,46 @@ async def test_not4_private_addresses_are_refused_outside_test_mode(url):
     with pytest.raises(WebhookUrlError, match="private|resolve"):
         await check_url(url, allow_private=False)
     await check_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize("url", ["http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
+                                 "http://169.254.169.254/latest/meta-data", "http://[fd00::1]/", "http://[fe80::1]/",
+                                 "http://0/"])
+async def test_trust_10_private_targets_are_refused_unless_explicitly_allowed(url):
+    default = Settings(database_url="postgresql+asyncpg://db/notifications").webhook_allow_private_targets
+    assert default is False
+    with pytest.raises(WebhookUrlError, match="private|resolve"):
+        await check_url(url, allow_private=default)
+
+
+async def test_trust_10_a_delivery_attempt_to_a_private_target_is_refused_before_connecting(receiver):
+    client = WebhookClient(timeout=5, allow_private=False)
+    attempt = await client.post(f"http://127.0.0.1:{receiver.port}/hook", SECRET_FOR_TESTS, "msg_1", "{}")
+    await client.close()
+    assert attempt.status_code is None and attempt.error.startswith("refused:")
+    assert receiver.requests == []
+
+
+async def test_trust_10_an_allowed_private_target_answer_is_never_stored():
+    async def leaky(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        body = b"internal-secret: db password"
+        writer.write(b"HTTP/1.1 500 X\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(leaky, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = WebhookClient(timeout=5, allow_private=True)
+    try:
+        attempt = await client.post(f"http://localhost:{port}/hook", SECRET_FOR_TESTS, "msg_1", "{}")
+        closed = await client.post("http://127.0.0.1:9/hook", SECRET_FOR_TESTS, "msg_2", "{}")
+    finally:
+        await client.close()
+        server.close()
+    assert (attempt.status_code, attempt.error) == (500, "HTTP 500")
+    assert closed.status_code is None and closed.error == "ConnectError"
 
 
 async def test_not4_public_addresses_are_allowed_in_production():

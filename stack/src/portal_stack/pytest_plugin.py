@@ -49,7 +49,8 @@ def database_url(infra: Infrastructure) -> Iterator[str]:
 def stack(infra: Infrastructure, work_dir: Path) -> Iterator[Stack]:
     run_id = uuid.uuid4().hex[:8]
     system = Stack(
-        work_dir / "stack", portal_env="test", infra=infra, database_suffix=f"_t{run_id}", topic_prefix=f"t{run_id}."
+        work_dir / "stack", portal_env="test", infra=infra, database_suffix=f"_t{run_id}", topic_prefix=f"t{run_id}.",
+        allow_private_webhook_targets=True,
     )
     try:
         system.start()

@@ -87,6 +87,8 @@ class Stack:
     allow_containers: bool = False
     database_suffix: str = ""
     topic_prefix: str = ""
+    # Test suites and benchmarks receive webhooks on 127.0.0.1; `make run` keeps the SSRF guard on.
+    allow_private_webhook_targets: bool = False
     operator_token: str = field(default_factory=lambda: os.environ.get("PORTAL_OPERATOR_TOKEN") or secrets.token_urlsafe(32))
     infra: Infrastructure | None = None
     owns_infra: bool = True
@@ -126,7 +128,10 @@ class Stack:
         gateway_url = f"http://127.0.0.1:{ports['gateway']}"
         extra = {
             "customers": {"PUBLIC_URL": os.environ.get("PUBLIC_URL", gateway_url)},
-            "notifications": {"SMTP_URL": os.environ.get("SMTP_URL", f"smtp://127.0.0.1:{self.smtp_port}")},
+            "notifications": {
+                "SMTP_URL": os.environ.get("SMTP_URL", f"smtp://127.0.0.1:{self.smtp_port}"),
+                **({"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"} if self.allow_private_webhook_targets else {}),
+            },
             "gateway": {
                 "PORTAL_GATEWAY_PORT": str(ports["gateway"]),
                 "PORTAL_OPERATOR_TOKEN": self.operator_token,

@@ -39,8 +39,8 @@ async def list_notifications(
 
 
 def _allow_private(request: Request) -> bool:
-    """SSRF (NOT-4): private and loopback addresses only in test and development."""
-    return request.app.state.settings.portal_env != "production"
+    """SSRF (NOT-4): private and loopback addresses only when the setting says so explicitly."""
+    return request.app.state.settings.webhook_allow_private_targets
 
 
 @router.get("/v1/webhooks/event-types")

@@ -73,6 +73,11 @@ class Settings(ServiceSettings):
     )
     webhook_disable_after_hours: float = Field(default=24.0, gt=0, description="an endpoint failing this long is disabled")
     webhook_batch_size: int = Field(default=50, ge=1)
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="deliver to loopback, private and link-local addresses (SSRF guard off): only for a test "
+        "suite whose receivers run locally; their answers are never stored beyond the status code",
+    )
 
     @field_validator("smtp_url")
     @classmethod

@@ -304,7 +304,7 @@ class WebhookSender:
     def __init__(self, settings: Settings, client: WebhookClient | None = None) -> None:
         self.settings = settings
         self.client = client or WebhookClient(
-            timeout=settings.webhook_timeout_seconds, allow_private=settings.portal_env != "production"
+            timeout=settings.webhook_timeout_seconds, allow_private=settings.webhook_allow_private_targets
         )
 
     async def send_due(self, uow_factory: UnitOfWorkFactory) -> int:
