@@ -7,6 +7,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from portal_shared.api.fields import BoundedDate, DecimalString, NameText
+from portal_shared.money import Money
 
 
 class _Body(BaseModel):
@@ -45,3 +46,10 @@ def test_trust_9_names_refuse_bidi_override_characters(char):
     with pytest.raises(ValidationError):
         _Body(name=f"Acme{char}gpj.exe")
     assert _Body(name="Société Générale").name == "Société Générale"
+
+
+@pytest.mark.parametrize("amount", ["1e400", "1" * 35, "１２", " 12", "1E2", "NaN"])
+def test_trust_7_an_event_amount_that_is_not_a_plain_decimal_is_refused(amount):
+    with pytest.raises(ValidationError):
+        Money.model_validate({"amount": amount, "currency": "EUR"})
+    assert Money.model_validate({"amount": "0.123456789", "currency": "EUR"}).amount == Decimal("0.123456789")

@@ -19,6 +19,7 @@ from typing import Any
 
 from portal_shared.consumer import EventConsumer
 from portal_shared.events import Envelope, Event, contract_for
+from portal_shared.money import Money
 
 HUGE = 300_000
 ENVELOPE_REQUIRED = ("type", "version", "occurred_at", "payload")
@@ -33,6 +34,7 @@ WRONG_ENVELOPE_VALUES: dict[str, list[Any]] = {
     "payload": [[], "payload", None, 3, "x" * HUGE],
 }
 SIZE_LIMIT = 1_048_576  # aiokafka's max_request_size, and Kafka's default message.max.bytes
+BAD_AMOUNTS = ("1e400", "1" * 35, "１２", " 12", "1E2", "NaN", "Infinity", "12,50")
 NOT_UTF8 = (b"\xff", b"\xc3\x28", b"\xe2\x28\xa1", b"\xf0\x28\x8c\x28", b"\xed\xa0\x80")
 
 
@@ -142,6 +144,16 @@ class Fuzzer:
         sample["payload"][name] = [{"": None}]
         return f"{sample['type']} with {name} of a wrong type", dumps(sample), self.handlers(contract)
 
+    def _payload_bad_money(self, sample: dict[str, Any]) -> Mutated:
+        """An amount no plain-decimal reading accepts (issue 15 #7): exponents, non-ASCII digits, 35 digits."""
+        contract = contract_for(sample["type"], sample["version"])
+        names = [n for n, f in contract.model_fields.items() if Money in (f.annotation, *typing.get_args(f.annotation))]
+        if not names:
+            return self._payload_without_field(sample)
+        name = self.rng.choice(names)
+        sample["payload"][name] = {"amount": self.rng.choice(BAD_AMOUNTS), "currency": "EUR"}
+        return f"{sample['type']} with a bad amount in {name}", dumps(sample), self.handlers(contract)
+
     def _unbillable_order(self, sample: dict[str, Any]) -> Mutated:
         """A well-formed order.placed that BIL-1 refuses (no lines): billing's handler raises PoisonMessage."""
         if sample["type"] != "order.placed":
@@ -152,5 +164,5 @@ class Fuzzer:
     _mutations = (
         _random_bytes, _tombstone, _truncated, _not_utf8, _missing_envelope_field, _wrong_envelope_type,
         _unknown_type, _unknown_version, _payload_without_field, _payload_bad_uuid, _payload_wrong_type,
-        _unbillable_order,
+        _payload_bad_money, _unbillable_order,
     )

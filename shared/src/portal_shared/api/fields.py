@@ -5,7 +5,7 @@ One definition each, used by the gateway (which validates before routing) and by
 - `DecimalString`: money on the wire is a plain ASCII decimal string. Python's `Decimal` would also take
   `"1e400"` (which overflows every column), full-width digits, `" 1"` and `"1E2"`, and a 35-digit amount
   that no `NUMERIC` column holds — each then failed with a 500 after the gateway let it through. The
-  bound fits the money columns (`NUMERIC(18, 4)`).
+  bound fits the money columns (`NUMERIC(18, 4)`); events' `Money` reads its amount by the same rule.
 - `BoundedDate`: a date of a business fact (anniversary, due date, quote validity, co-term end). Year 0001
   or 9999 is never meant, and date arithmetic on it overflows.
 - `NameText`: names are shown in emails, PDFs and CSV exports; bidirectional override characters would
@@ -21,20 +21,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
-DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
+from portal_shared.money import MAX_INTEGER_DIGITS, plain_decimal
+
+DECIMAL_PATTERN = r"^-?[0-9]{1,%d}(\.[0-9]{1,4})?$" % MAX_INTEGER_DIGITS
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-_DECIMAL = re.compile(DECIMAL_PATTERN, re.ASCII)
-
-
-def _plain_decimal(value: object) -> Decimal:
-    if isinstance(value, Decimal) and value.is_finite() and _DECIMAL.fullmatch(format(value, "f")):
-        return value
-    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
-        raise ValueError('must be a decimal string such as "120.50": ASCII digits, at most 14 before and 4 after the point')
-    return Decimal(value)
 
 
 def _bounded(value: date) -> date:
@@ -51,7 +43,7 @@ def _no_bidi_controls(value: str) -> str:
 
 DecimalString = Annotated[
     Decimal,
-    BeforeValidator(_plain_decimal),
+    BeforeValidator(lambda value: plain_decimal(value, max_fraction_digits=4)),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["120.50"]}),
 ]
