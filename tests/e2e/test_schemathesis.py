@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import date, datetime
 
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -142,3 +145,48 @@ def test_x3_the_defects_schemathesis_found_answer_4xx_problem_json(gateway, part
              if not (r.status_code < 300 or (400 <= r.status_code < 500
                                              and r.headers["content-type"] == PROBLEM_JSON))}
     assert wrong == {}
+
+
+# Issue 15 #7: the values that reached a 500 (or were booked), generated, on every route that takes them.
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_PLAIN = st.from_regex(r"[0-9]{1,6}\.[0-9]{2}", fullmatch=True)
+BAD_AMOUNTS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: format(d, "e")),
+    st.integers(min_value=10**14).map(str),
+    _PLAIN.map(lambda s: s.translate(_FULL_WIDTH)),
+    _PLAIN.map(lambda s: " " + s),
+    st.sampled_from(["1e400", "NaN", "Infinity", "1E2", "12.345678"]),
+)
+BAD_DATES = st.one_of(st.dates(max_value=date(1999, 12, 31)), st.dates(min_value=date(2200, 1, 1))).map(date.isoformat)
+BAD_ADVANCES = st.integers(min_value=36526, max_value=10**15).map(lambda days: f"P{days}D")
+BAD_NOWS = st.one_of(st.datetimes(max_value=datetime(1999, 12, 31)), st.datetimes(min_value=datetime(2200, 1, 2))).map(
+    lambda d: d.isoformat() + "Z"
+)
+
+
+def test_trust_7_fuzzed_amounts_dates_and_clock_moves_answer_422_naming_the_field(gateway, partner):
+    customer = f"/v1/customers/{uuid.uuid4()}"
+    before = gateway.now()
+
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(amount=BAD_AMOUNTS, day=BAD_DATES, advance=BAD_ADVANCES, now=BAD_NOWS)
+    def run(amount, day, advance, now) -> None:
+        answers = {
+            "amount": partner.post("/v1/invoices/INV-00000001/payments", json={"amount": amount}),
+            "anniversary_date": partner.post("/v1/customers", json=customer_body(anniversary_date=day)),
+            "due_date": partner.post(f"{customer}/purchase-authorizations",
+                                     json={"due_date": day, "items": [{"offer_id": "x", "quantity": 1}]}),
+            "valid_until": partner.post(f"{customer}/cart/quote", json={"valid_until": day}),
+            "end_date": partner.post(f"{customer}/cart/items", json={"offer_id": "x", "quantity": 1, "term": "P1Y",
+                                                                     "billing_frequency": "annual", "end_date": day}),
+            "advance": gateway.move_clock(advance=advance),
+            "now": gateway.move_clock(now=now),
+        }
+        for field, response in answers.items():
+            assert response.status_code == 422, (field, response.status_code, response.text)
+            assert response.headers["content-type"] == PROBLEM_JSON
+            assert field in {e["field"].rsplit(".", 1)[-1] for e in response.json()["errors"]}, response.json()
+
+    run()
+    assert abs(gateway.now() - before).total_seconds() < 600
