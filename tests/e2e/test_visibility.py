@@ -47,7 +47,7 @@ def _share(gateway, reseller: PartnerClient, customer: dict, distributor: Partne
     draft = reseller.post(f"/v1/customers/{customer['id']}/relationship-requests",
                           json={"with_distributor_id": distributor.id})
     assert draft.status_code == 201, draft.text
-    token = draft.json()["url"].rsplit("/", 2)[-2]
+    token = draft.json()["url"].rsplit("/", 1)[-1]
     accepted = gateway.http.post(f"/v1/relationship-requests/{token}/accept")
     assert accepted.status_code == 200, accepted.text
     assert set(accepted.json()["partner_ids"]) == {reseller.id, distributor.id}
