@@ -139,6 +139,11 @@ def test_trust_5_a_post_without_the_csrf_token_is_refused_and_changes_nothing(st
         other_page = client.get(other_link)
         token = re.search(r'name="csrf_token" value="([^"]+)"', other_page.text).group(1)
         assert client.post(link, data={"csrf_token": token, "admin_name": "Mallory"}).status_code == 403
+        # With this page's own value, bad input is still refused, as a page naming the field.
+        own = re.search(r'name="csrf_token" value="([^"]+)"', client.get(link).text).group(1)
+        for name in ("", "a\x00b", "x" * 201):
+            refused = client.post(link, data={"csrf_token": own, "admin_name": name})
+            assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text, name
     for refused in (customer, other_customer):
         assert partner.get(f"/v1/customers/{refused['id']}").json()["invitation"]["status"] == "pending"
 

@@ -7,7 +7,9 @@ whose button accepts: plain HTML, no JavaScript, a CSRF check (`csrf.py`), a
 Content-Security-Policy that allows no script and no framing. The page reads
 and acts through the same service calls as the public JSON routes, which stay
 as they are for API clients. A used or expired link answers 410, an unknown
-one 404, each with a page that says so.
+one 404, each with a page that says so. Opening a link never changes
+anything, only the button does: mail scanners that fetch every link in an
+email cannot use up a customer's token.
 """
 
 from __future__ import annotations
@@ -195,8 +197,10 @@ def _accept(kind: Kind):
         if kind.asks_name:
             name = form.get("admin_name")
             try:
+                if isinstance(name, str) and "\x00" in name:  # PostgreSQL text cannot hold it (see nul.py)
+                    raise ValueError("NUL")
                 body = InvitationAcceptance.model_validate({"admin_name": name}).model_dump()
-            except ValidationError:
+            except (ValidationError, ValueError):
                 error = TEXTS[found["lang"]]["name_required"]
                 return _offer(request, kind, token, found, status=422, name=name if isinstance(name, str) else "",
                               error=error)
