@@ -14,6 +14,7 @@ email cannot use up a customer's token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,7 +28,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import ValidationError
 
 from portal_shared.api.customers import InvitationAcceptance
-from portal_shared.links import INVITATION_PAGE, RELATIONSHIP_REQUEST_PAGE, RESELLER_CHANGE_PAGE
+from portal_shared.links import (
+    INVITATION_PAGE,
+    RELATIONSHIP_REQUEST_PAGE,
+    RESELLER_CHANGE_PAGE,
+    invitation_link,
+    relationship_request_link,
+    reseller_change_link,
+)
 from portal_shared.problems import Problem
 
 from portal_gateway.adapters.services import Answer, ServiceClients
@@ -52,15 +60,17 @@ class Kind:
 
     name: str
     page: str
+    link: Callable[[str, str], str]
     details: str
     accept: str
     asks_name: bool = False
 
 
-INVITATION = Kind("invitation", INVITATION_PAGE, "/v1/invitations/{}", "/v1/invitations/{}/accept", asks_name=True)
-RELATIONSHIP = Kind("relationship", RELATIONSHIP_REQUEST_PAGE, "/v1/relationship-requests/{}",
-                    "/v1/relationship-requests/{}/accept")
-RESELLER_CHANGE = Kind("reseller_change", RESELLER_CHANGE_PAGE, "/v1/reseller-changes/{}",
+INVITATION = Kind("invitation", INVITATION_PAGE, invitation_link, "/v1/invitations/{}", "/v1/invitations/{}/accept",
+                  asks_name=True)
+RELATIONSHIP = Kind("relationship", RELATIONSHIP_REQUEST_PAGE, relationship_request_link,
+                    "/v1/relationship-requests/{}", "/v1/relationship-requests/{}/accept")
+RESELLER_CHANGE = Kind("reseller_change", RESELLER_CHANGE_PAGE, reseller_change_link, "/v1/reseller-changes/{}",
                        "/v1/reseller-changes/{}/redeem")
 
 
@@ -147,7 +157,7 @@ def _offer(request: Request, kind: Kind, token: str, found: dict[str, Any], *, s
     lang, t = found["lang"], TEXTS[found["lang"]]
     nonce = request.cookies.get(csrf.COOKIE) or csrf.new_nonce()
     form = {
-        "action": _page_path(kind, token),
+        "action": kind.link("", token),  # the page's own path
         "csrf_field": csrf.FIELD,
         "csrf_value": csrf.form_value(_key(request), nonce, kind.name, token),
         "button": t[f"{kind.name}_button"],
@@ -227,14 +237,10 @@ async def _outcome(request: Request, kind: Kind, token: str, found: dict[str, An
     return _notice(lang, "unavailable", 503, headers={"Retry-After": "5"})
 
 
-def _page_path(kind: Kind, token: str) -> str:
-    return kind.page.split("{", 1)[0] + quote(token, safe="")
-
-
 def _moved(kind: Kind):
     async def moved(request: Request) -> Response:
         """Links mailed before the pages existed pointed at the JSON route: a browser's GET goes to the page."""
-        return RedirectResponse(_page_path(kind, _token(request)), status_code=303)
+        return RedirectResponse(kind.link("", _token(request)), status_code=303)
 
     return moved
 
