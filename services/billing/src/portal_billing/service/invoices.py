@@ -71,8 +71,8 @@ async def _charged_methods(uow: UnitOfWork, orders: list[OrderPlaced]) -> dict[u
             check_checkout_payment(order.payment_method, order.payment_method_id, stored_method(row) if row else None,
                                    partner_id=order.partner_id, today=utc_date(order.placed_at))
         except InvalidInput:
-            continue
-        if row is not None:
+            continue  # not charged: the invoice stays unpaid
+        if row is not None:  # a postpaid order passes the check and is charged to nothing
             charged[order.order_id] = PaidWith(row.id, method_label(row))
     return charged
 
