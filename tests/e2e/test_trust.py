@@ -43,6 +43,8 @@ def test_trust_6_a_forged_partner_header_to_a_service_is_refused_401(stack, part
                                 ("notifications", "/v1/notifications")):
         _refused(httpx.get(_url(stack, service, other_path), headers={"X-Partner-Id": partner.id}))
     assert partner.get(path).json()["id"] == customer["id"], "the gateway's path still works"
+    odd = partner.get("/v1/customers/caf%C3%A9%20x")
+    assert odd.status_code == 422, "a path as the client encoded it is signed as sent: the service validates it"
 
 
 def test_trust_6_a_token_for_another_path_expired_or_badly_signed_is_refused(stack, partner):
