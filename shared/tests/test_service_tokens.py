@@ -48,7 +48,7 @@ def test_trust_6_a_missing_malformed_forged_expired_or_misdirected_token_is_refu
 
 
 def test_trust_6_a_tampered_claim_breaks_the_signature():
-    payload, _, signature = sign(KEY, method="GET", path="/v1/a", now=NOW, partner_id=PARTNER).partition(".")
+    signature = sign(KEY, method="GET", path="/v1/a", now=NOW, partner_id=PARTNER).partition(".")[2]
     forged = sign(OTHER, method="GET", path="/v1/a", now=NOW, partner_id=str(uuid.uuid4())).partition(".")[0]
     with pytest.raises(TokenRefused, match="not signed"):
         verify(f"{forged}.{signature}", [KEY], method="GET", path="/v1/a", now=NOW)
