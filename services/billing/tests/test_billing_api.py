@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from portal_shared.events import Envelope
 from portal_shared.events.subscriptions import SubscriptionChanged, SubscriptionSnapshot
-from portal_shared.http import PARTNER_HEADER, RequestContextMiddleware
+from portal_shared.http import PARTNER_HEADER, GatewayOnly, RequestContextMiddleware
 from portal_shared.logging import configure_logging
 from portal_shared.messaging_tables import outbox
 from portal_shared.problems import install_problem_handlers
+from portal_stack.testing import SERVICE_KEY, AsGateway
 
 from portal_billing import api
 
@@ -48,11 +49,12 @@ def json_logs():
 @pytest.fixture
 async def client(billing):
     app = FastAPI()
+    app.add_middleware(GatewayOnly, keys=[SERVICE_KEY.encode()])
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.include_router(api.router)
     app.state.runtime = SimpleNamespace(uow=billing.uow)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing", auth=AsGateway()) as http:
         yield http
 
 

@@ -8,8 +8,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from portal_shared.http import PARTNER_HEADER, Tenant
+from portal_shared.http import PARTNER_HEADER, GatewayOnly, Tenant
 from portal_shared.problems import NotFound, install_problem_handlers
+from portal_stack.testing import SERVICE_KEY, AsGateway
 
 from portal_billing import api
 from portal_billing.service.queries import InvoiceQuery, get_invoice, list_invoices
@@ -141,10 +142,11 @@ async def test_bil6_a_postpaid_invoice_is_overdue_from_the_day_after_its_due_dat
 async def client(billing):
     """The internal API as the gateway calls it, on the harness's database and clock."""
     app = FastAPI()
+    app.add_middleware(GatewayOnly, keys=[SERVICE_KEY.encode()])
     install_problem_handlers(app)
     app.include_router(api.router)
     app.state.runtime = SimpleNamespace(uow=billing.uow)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing", auth=AsGateway()) as http:
         yield http
 
 

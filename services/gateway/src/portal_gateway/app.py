@@ -20,7 +20,9 @@ from portal_gateway.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    services = ServiceClients(settings.service_urls(), timeout=settings.service_timeout_seconds)
+    services = ServiceClients(
+        settings.service_urls(), timeout=settings.service_timeout_seconds, signing_key=settings.service_keys()[0]
+    )
     principals = PrincipalCache(settings.database_url.replace("+asyncpg", "", 1), ttl=settings.principal_cache_seconds)
     caching = [principals.start] if settings.principal_cache_seconds else []
     app = create_service_app(
