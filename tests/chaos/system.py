@@ -9,7 +9,7 @@ import httpx
 
 from portal_shared.events.topics import ALL_TOPICS, dlq_topic
 from portal_stack.stack import SERVICES, Stack
-from portal_stack.testing import read_to_end
+from portal_stack.testing import AsGateway, read_to_end
 
 
 def healthy(stack: Stack) -> dict[str, int | str]:
@@ -30,7 +30,7 @@ def backlog(stack: Stack) -> dict[str, Any]:
     """Per service: events still in its outbox and uncommitted records of its consumer groups (all 0 = settled)."""
     found: dict[str, Any] = {}
     for name in SERVICES:
-        status = httpx.get(f"{stack.processes[name].url}/internal/status", timeout=30)
+        status = httpx.get(f"{stack.processes[name].url}/internal/status", timeout=30, auth=AsGateway(stack.signing_key))
         status.raise_for_status()
         body = status.json()
         found[name] = {"outbox": body["outbox_pending"], **body["consumer_lag"]}

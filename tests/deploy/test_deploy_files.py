@@ -602,3 +602,53 @@ def test_k8s_gateway_exposure_and_autoscaling() -> None:
         assert target["kind"] == "Deployment" and target["name"] in SERVICES, f"HPA targets unknown {target}"
         assert hpa["spec"]["minReplicas"] >= 2, "HPA minReplicas should keep at least 2 pods"
         assert hpa["spec"]["maxReplicas"] >= hpa["spec"]["minReplicas"]
+
+
+# --------------------------------------------------------------------------- trust boundary (issue 15 finding 6)
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert not selector.get("matchExpressions"), "write pod selectors as matchLabels (checked here)"
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def test_every_process_requires_the_service_token_keys() -> None:
+    for name in SERVICES:
+        raw = env_of(name).get("SERVICE_TOKEN_KEYS", "")
+        assert re.fullmatch(r"\$\{SERVICE_TOKEN_KEYS:\?[^}]+\}", raw), (
+            f"compose {name}: SERVICE_TOKEN_KEYS must be `${{SERVICE_TOKEN_KEYS:?message}}`, got {raw!r}"
+        )
+    [secret] = list(yaml.safe_load_all((K8S_DIR / "secret.example.yaml").read_text()))
+    assert "SERVICE_TOKEN_KEYS" in secret["stringData"], "secret.example.yaml lacks SERVICE_TOKEN_KEYS"
+    for name in SERVICES:
+        env = {item["name"]: item for item in only_container(k8s_object("Deployment", name)).get("env", [])}
+        ref = env.get("SERVICE_TOKEN_KEYS", {}).get("valueFrom", {}).get("secretKeyRef")
+        assert ref == {"name": secret["metadata"]["name"], "key": "SERVICE_TOKEN_KEYS"}, (
+            f"Deployment {name}: SERVICE_TOKEN_KEYS must come from the Secret"
+        )
+
+
+def test_k8s_network_policies_deny_ingress_and_let_only_the_gateway_reach_the_services() -> None:
+    policies = [doc for _, doc in k8s_objects("NetworkPolicy")]
+    assert "networkpolicies.yaml" in kustomization()["resources"], "the NetworkPolicies must be applied with the rest"
+    assert any(p["spec"]["podSelector"] == {} and p["spec"].get("policyTypes") == ["Ingress"] and not p["spec"].get("ingress")
+               for p in policies), "a default-deny ingress policy for every pod of the namespace is missing"
+    pods = {name: k8s_object("Deployment", name)["spec"]["template"]["metadata"]["labels"] for name in SERVICES}
+    for name, labels in pods.items():
+        rules = [rule for p in policies if _selects(p["spec"]["podSelector"], labels) for rule in p["spec"].get("ingress", [])]
+        assert rules, f"no NetworkPolicy lets anything reach {name}"
+        for rule in rules:
+            sources = rule.get("from")
+            assert sources, f"{name}: an ingress rule without `from` admits every source"
+            ports = [port.get("port") for port in rule.get("ports", [])]
+            assert ports and all(port in (SERVICES[name], "http") for port in ports), f"{name}: rule opens {ports}"
+            for source in sources:
+                assert "ipBlock" not in source, f"{name}: an ipBlock source bypasses the pod selectors"
+                if name == "gateway":
+                    assert "namespaceSelector" in source and "podSelector" not in source, (
+                        "the gateway is reached from the ingress controller's namespace only"
+                    )
+                    continue
+                assert "namespaceSelector" not in source, f"{name}: only pods of this namespace may reach it"
+                reached_by = {other for other, other_labels in pods.items() if _selects(source["podSelector"], other_labels)}
+                assert reached_by == {"gateway"}, f"{name} is reachable from {sorted(reached_by)}, not only the gateway"

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from portal_shared.api.partners import ApiKeyCreate
 from portal_shared.migrations import upgrade
 from portal_stack.infra import free_port
+from portal_stack.testing import SERVICE_KEY
 
 from portal_gateway import service
 from portal_gateway.adapters.tables import partners
@@ -91,7 +92,8 @@ def gateway_app(gateway_db, upstream) -> Callable[..., Any]:
     @asynccontextmanager
     async def start(**values: Any) -> AsyncIterator[httpx.AsyncClient]:
         urls = {f"{name}_url": upstream.url for name in ("customers", "subscriptions", "billing", "notifications")}
-        settings = Settings(database_url=gateway_db, portal_operator_token=OPERATOR_TOKEN, **{**urls, **values})
+        settings = Settings(database_url=gateway_db, portal_operator_token=OPERATOR_TOKEN, service_token_keys=SERVICE_KEY,
+                            **{**urls, **values})
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
         try:

@@ -1,6 +1,11 @@
 """The search bar: recognition by prefix and shape (pure), and the fan-out to real HTTP services with a deadline."""
 
+import time
+
 import pytest
+
+from portal_shared.service_tokens import verify
+from portal_stack.testing import SERVICE_KEY
 
 from portal_gateway.domain.roles import Capability
 from portal_gateway.domain.search import HitType, hits, recognise
@@ -62,7 +67,9 @@ async def test_a_number_is_found_in_its_owning_service_with_the_callers_tenant(c
     assert found.json() == {"query": "C-00000042", "warnings": [], "items": [
         {"type": "customer", "id": "c1", "number": "C-00000042", "title": "Hola SA", "link": "/v1/customers/c1"}]}
     (call,) = [c for c in upstream.state.calls if c[1] == "/v1/customers"]
-    assert call[2] == {"number": "C-00000042", "limit": "10"} and call[3]["x-partner-id"] == str(seller.id)
+    assert call[2] == {"number": "C-00000042", "limit": "10"} and "x-partner-id" not in call[3]
+    signed = verify(call[3]["x-service-token"], [SERVICE_KEY.encode()], method="GET", path="/v1/customers", now=time.time())
+    assert signed.partner_id == seller.id and signed.actor == seller.key.actor
 
 
 @pytest.mark.infra

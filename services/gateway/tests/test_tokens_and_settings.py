@@ -51,7 +51,7 @@ def test_gateway_port_comes_from_portal_gateway_port(monkeypatch):
 
 
 async def test_x7_test_clock_is_404_outside_test_mode():
-    app = create_app(_settings(portal_operator_token="o" * 20, portal_env="development"))
+    app = create_app(_settings(portal_operator_token="o" * 20, portal_env="development", service_token_keys="s" * 32))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         response = await client.put("/v1/test/clock", json={"advance": "P1D"}, headers={"Authorization": "Bearer " + "o" * 20})
     assert response.status_code == 404

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal_shared.events.customers import Address, Contact, CustomerCreated, InvitationInfo, PartnerRegistered
 from portal_shared.http import Tenant
 from portal_shared.problems import InvalidInput, NotFound, Problem
-from portal_stack.testing import AttachedConsumer
+from portal_stack.testing import SERVICE_KEY, AsGateway, AttachedConsumer
 
 from portal_notifications.adapters.tables import messages, webhook_endpoints
 from portal_notifications.adapters.webhook_http import WebhookClient, check_url
@@ -325,15 +325,15 @@ async def test_not4_public_addresses_are_allowed_in_production():
 
 
 async def test_not4_api_registers_lists_and_refuses(database_url, infra):
-    """The internal routes, through ASGI (the gateway forwards /v1/webhooks… with X-Partner-Id)."""
+    """The internal routes, through ASGI, signed as the gateway forwards /v1/webhooks…"""
     from portal_shared.migrations import upgrade
 
     from portal_notifications.app import create_app
 
     await asyncio.to_thread(upgrade, "portal_notifications", database_url)
-    app = create_app(Settings(database_url=database_url, portal_env="production"))
+    app = create_app(Settings(database_url=database_url, portal_env="production", service_token_keys=SERVICE_KEY))
     partner = str(uuid.uuid4())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc", auth=AsGateway()) as client:
         headers = {"X-Partner-Id": partner}
         types = await client.get("/v1/webhooks/event-types", headers=headers)
         assert types.status_code == 200 and any(t["type"] == "invoice.issued" for t in types.json()["items"])

@@ -1,28 +1,38 @@
-"""HTTP plumbing shared by the services and the gateway: request ids, metrics, tenancy headers.
+"""HTTP plumbing shared by the services and the gateway: request ids, metrics, the tenant of a call.
 
-The gateway authenticates and then calls a service with the tenant in
-`X-Partner-Id` and the caller in `X-Actor`; services trust these headers
-because only the gateway reaches them (internal network).
+The gateway authenticates the caller, then calls a service with the tenant
+signed into one service token for that very call (`service_tokens.py`). A
+service answers nothing but its health, readiness and metrics without a valid
+token (`GatewayOnly`, the one place that checks), and takes the tenant from the
+token alone: a plain `X-Partner-Id` sent to its port means nothing.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_shared.logging import REQUEST_ID_HEADER, bind_correlation_id
 from portal_shared.metrics import HTTP_REQUESTS
-from portal_shared.problems import Problem
+from portal_shared.problems import Problem, problem_response
+from portal_shared.service_tokens import SERVICE_TOKEN_HEADER, ServiceClaims, TokenRefused, sign, verify
 
+# The tenant as the gateway hands it to its service clients, which sign it into the service token (`signed_call`).
 PARTNER_HEADER = "X-Partner-Id"
 ACTOR_HEADER = "X-Actor"
 USER_HEADER = "X-User-Id"
+_TENANT_HEADERS = (PARTNER_HEADER, ACTOR_HEADER, USER_HEADER)
+# Open without a token: probes and scrapers reach them, and they tell nothing about any tenant.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_CLAIMS = "portal.service_claims"
+_TOKEN_HEADER = SERVICE_TOKEN_HEADER.lower().encode()
 
 
 class RequestContextMiddleware:
@@ -65,24 +75,54 @@ class Tenant:
     user_id: uuid.UUID | None
 
 
-async def _tenant(
-    x_partner_id: Annotated[str | None, Header(alias=PARTNER_HEADER, include_in_schema=False)] = None,
-    x_actor: Annotated[str | None, Header(alias=ACTOR_HEADER, include_in_schema=False)] = None,
-    x_user_id: Annotated[str | None, Header(alias=USER_HEADER, include_in_schema=False)] = None,
-) -> Tenant:
-    try:
-        partner_id = uuid.UUID(x_partner_id or "")
-    except ValueError:
-        raise Problem(401, f"missing or invalid {PARTNER_HEADER}: call this service through the gateway") from None
-    user_id = None
-    if x_user_id:
+def signed_call(method: str, path: str, headers: Mapping[str, str], key: bytes) -> dict[str, str]:
+    """The headers of the gateway's call `method path`: the tenant headers it was given become one service token
+    (and are not sent on their own); a call without them is the gateway's own (partner provisioning, the clock)."""
+    outgoing = {name: value for name, value in headers.items() if name not in _TENANT_HEADERS}
+    outgoing[SERVICE_TOKEN_HEADER] = sign(
+        key, method=method, path=path, now=time.time(), partner_id=headers.get(PARTNER_HEADER),
+        actor=headers.get(ACTOR_HEADER, "gateway"), user_id=headers.get(USER_HEADER),
+    )
+    return outgoing
+
+
+class GatewayOnly:
+    """A service's door: every request but `OPEN_PATHS` needs a service token signed for its method and path
+    (401 problem+json otherwise, before any route runs); the token's claims are what `CurrentTenant` reads."""
+
+    def __init__(self, app: ASGIApp, *, keys: Sequence[bytes]) -> None:
+        self.app = app
+        self.keys = tuple(keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        token = next((v.decode("latin-1") for k, v in scope["headers"] if k == _TOKEN_HEADER), None)
         try:
-            user_id = uuid.UUID(x_user_id)
-        except ValueError:
-            raise Problem(401, f"invalid {USER_HEADER}") from None
-    return Tenant(partner_id=partner_id, actor=x_actor or "unknown", user_id=user_id)
+            scope[_CLAIMS] = verify(token, self.keys, method=scope["method"], path=_sent_path(scope), now=time.time())
+        except TokenRefused as refused:
+            await problem_response(Problem(401, str(refused), kind="service-token"), scope["path"])(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _sent_path(scope: Scope) -> str:
+    """The path as it came on the wire (what the gateway signed), without the query."""
+    raw = scope.get("raw_path")
+    return raw.partition(b"?")[0].decode("latin-1") if raw else scope["path"]
+
+
+async def _tenant(request: Request) -> Tenant:
+    claims: ServiceClaims | None = request.scope.get(_CLAIMS)
+    if claims is None or claims.partner_id is None:
+        raise Problem(401, "this route acts for a partner: call it through the gateway")
+    return Tenant(partner_id=claims.partner_id, actor=claims.actor, user_id=claims.user_id)
 
 
 CurrentTenant = Annotated[Tenant, Depends(_tenant)]
 
-__all__ = ["ACTOR_HEADER", "PARTNER_HEADER", "REQUEST_ID_HEADER", "USER_HEADER", "CurrentTenant", "Tenant"]
+__all__ = [
+    "ACTOR_HEADER", "OPEN_PATHS", "PARTNER_HEADER", "REQUEST_ID_HEADER", "USER_HEADER", "CurrentTenant", "GatewayOnly",
+    "Tenant", "signed_call",
+]

@@ -3,7 +3,8 @@
 `create_service_app` gives every service the same shape: the internal API,
 `/healthz`, `/readyz` (database and broker), `/metrics`, the test clock
 (`PUT /internal/test/clock`, test mode only), the outbox relay, the consumer
-group and the scheduler of due work, all in FastAPI's lifespan.
+group and the scheduler of due work, all in FastAPI's lifespan. A service behind
+the gateway (`internal`) answers only calls the gateway signed (`GatewayOnly`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from portal_shared.consumer import EventConsumer
 from portal_shared.db import Database, UnitOfWorkFactory
 from portal_shared.events.base import Event
 from portal_shared.events.topics import ALL_TOPICS, dlq_topic
-from portal_shared.http import RequestContextMiddleware
+from portal_shared.http import GatewayOnly, RequestContextMiddleware
 from portal_shared.kafka import consumer_lag, ensure_topics, new_producer, start_with_retry
 from portal_shared.logging import configure_logging
 from portal_shared.messaging_tables import test_clock
@@ -309,6 +310,8 @@ def create_service_app(settings: ServiceSettings, parts: ServiceParts, *, title:
     app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.runtime = runtime
     app.state.settings = settings
+    if internal:
+        app.add_middleware(GatewayOnly, keys=settings.service_keys())
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     # The routes go on the app's own router: FastAPI resolves an included router's routes again on every

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from portal_shared.service_tokens import KEYS_VARIABLE, parse_keys
 
 Environment = Literal["development", "test", "production"]
 
@@ -45,15 +47,31 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    service_token_keys: SecretStr | None = Field(
+        default=None, description="keys of the gateway's service tokens, comma-separated: the first signs, all verify"
+    )
 
     @field_validator("database_url")
     @classmethod
     def _postgres(cls, value: str) -> str:
         return asyncpg_url(value)
 
+    @field_validator("service_token_keys")
+    @classmethod
+    def _service_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())
+        return value
+
     @property
     def test_mode(self) -> bool:
         return self.portal_env == "test"
+
+    def service_keys(self) -> tuple[bytes, ...]:
+        """The service-token keys; a serving process cannot do without them (the gateway signs, a service checks)."""
+        if self.service_token_keys is None:
+            raise ValueError(f"{KEYS_VARIABLE} is required: the key the gateway signs service calls with")
+        return parse_keys(self.service_token_keys.get_secret_value())
 
 
 def requires_kafka(settings: ServiceSettings) -> str:

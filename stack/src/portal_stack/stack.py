@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from portal_shared.service_tokens import parse_keys
 from portal_stack.infra import Infrastructure, die_with_parent, drop_database, ensure_database, free_port, provide
 
 SERVICES = ("customers", "subscriptions", "billing", "notifications")
@@ -90,6 +91,8 @@ class Stack:
     # Test suites and benchmarks receive webhooks on 127.0.0.1; `make run` keeps the SSRF guard on.
     allow_private_webhook_targets: bool = False
     operator_token: str = field(default_factory=lambda: os.environ.get("PORTAL_OPERATOR_TOKEN") or secrets.token_urlsafe(32))
+    # The key the gateway signs its calls to the services with: random per run, handed to every process.
+    service_token_keys: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN_KEYS") or secrets.token_urlsafe(32))
     infra: Infrastructure | None = None
     owns_infra: bool = True
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -100,6 +103,11 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return self.processes["gateway"].url
+
+    @property
+    def signing_key(self) -> bytes:
+        """The key the gateway signs with, for calling a service's port directly (tests, status probes)."""
+        return parse_keys(self.service_token_keys)[0]
 
     @property
     def mail_url(self) -> str:
@@ -124,6 +132,7 @@ class Stack:
             KAFKA_BOOTSTRAP=self.infra.kafka_bootstrap,
             KAFKA_TOPIC_PREFIX=self.topic_prefix,
             HTTP_HOST="127.0.0.1",
+            SERVICE_TOKEN_KEYS=self.service_token_keys,
         )
         gateway_url = f"http://127.0.0.1:{ports['gateway']}"
         extra = {

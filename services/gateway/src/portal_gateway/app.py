@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 
 from portal_shared.runtime import ServiceParts, create_service_app
 
-from portal_gateway import api, audit, idempotency, rate_limits
+from portal_gateway import api, audit, idempotency, pages, rate_limits
 from portal_gateway.guard import Guard
 from portal_gateway.nul import RefuseNul
 from portal_gateway.principals import PrincipalCache
@@ -20,13 +20,15 @@ from portal_gateway.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    services = ServiceClients(settings.service_urls(), timeout=settings.service_timeout_seconds)
+    services = ServiceClients(
+        settings.service_urls(), timeout=settings.service_timeout_seconds, signing_key=settings.service_keys()[0]
+    )
     principals = PrincipalCache(settings.database_url.replace("+asyncpg", "", 1), ttl=settings.principal_cache_seconds)
     caching = [principals.start] if settings.principal_cache_seconds else []
     app = create_service_app(
         settings,
         ServiceParts(
-            routers=[api.router],
+            routers=[api.router, pages.router],
             on_startup=caching,
             on_shutdown=[services.close, principals.stop],
             due_jobs={

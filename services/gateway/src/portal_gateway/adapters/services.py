@@ -1,4 +1,5 @@
-"""HTTP clients of the services: pooled keep-alive connections, bounded timeouts, 503 when a service is down.
+"""HTTP clients of the services: pooled keep-alive connections, bounded timeouts, 503 when a service is down,
+and every call signed (a service answers nothing unsigned; see portal_shared.service_tokens).
 
 aiohttp rather than httpx: the gateway forwards every request, and aiohttp's
 client costs a fraction of httpx's CPU per call (BENCHMARKS.md, "Where the
@@ -17,6 +18,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from portal_shared.http import signed_call
 from portal_shared.logging import REQUEST_ID_HEADER, correlation_id
 from portal_shared.problems import Problem
 
@@ -63,8 +65,9 @@ def _answering(service: str) -> Iterator[None]:
 
 
 class ServiceClients:
-    def __init__(self, urls: dict[str, str], *, timeout: float) -> None:
+    def __init__(self, urls: dict[str, str], *, timeout: float, signing_key: bytes) -> None:
         self._urls = {name: URL(url) for name, url in urls.items()}
+        self._signing_key = signing_key
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=2.0, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -89,12 +92,13 @@ class ServiceClients:
         self, service: str, method: str, path: str, headers: dict[str, str] | None, params: Any, content: bytes | None,
         json: Any,
     ) -> Any:
-        """`path` is percent-encoded already (the client's own encoding, or an internal path of safe characters)."""
+        """`path` is percent-encoded already (the client's own encoding, or an internal path of safe characters);
+        the tenant headers in `headers` are signed, with the method and that path, into the service token."""
         url = self._urls[service].with_path(path, encoded=True)
         if isinstance(params, str):
             # The client's query string goes on as it came: already encoded, never encoded twice.
             url, params = URL(f"{url}?{params}", encoded=True) if params else url, None
-        outgoing = {REQUEST_ID_HEADER: correlation_id() or "", **(headers or {})}
+        outgoing = {REQUEST_ID_HEADER: correlation_id() or "", **signed_call(method, path, headers or {}, self._signing_key)}
         if json is not None:
             content, outgoing["Content-Type"] = jsonlib.dumps(json).encode(), "application/json"
         return self._client().request(
