@@ -36,7 +36,7 @@ def _field_error(response: httpx.Response, field: str) -> dict:
 
 def _invitation_token(tap, customer_id: str) -> str:
     envelope = tap.wait_for(CUSTOMERS, "customer.created", lambda p: p["customer_id"] == customer_id)
-    return re.search(r"/v1/invitations/([^/]+)/accept$", envelope["payload"]["invitation"]["accept_url"]).group(1)
+    return re.search(r"/invitations/([^/]+)$", envelope["payload"]["invitation"]["accept_url"]).group(1)
 
 
 @pytest.fixture(scope="module")
