@@ -78,7 +78,8 @@ def test_trust_7_a_payment_amount_that_is_not_a_plain_decimal_gets_422_and_books
 def test_trust_7_an_anniversary_in_year_1_or_9999_gets_422_and_creates_no_customer(partner):
     for day in ("0001-01-01", "9999-12-31"):
         name = f"Far Away {uuid.uuid4().hex[:8]}"
-        _field_error(partner.post("/v1/customers", json=customer_body(name=name, anniversary_date=day)), "anniversary_date")
+        created = partner.post("/v1/customers", json=customer_body(name=name, anniversary_date=day))
+        _field_error(created, "anniversary_date")
         assert partner.get("/v1/customers", params={"q": name}).json()["items"] == []
 
 
@@ -88,7 +89,8 @@ def test_trust_7_purchase_authorization_due_and_quote_validity_are_bounded(selle
     for day in ("0001-01-01", "9999-12-31"):
         _field_error(seller.post(path, json={"due_date": day, "items": [{"offer_id": "forge-ide", "quantity": 1}]}),
                      "due_date")
-        _field_error(seller.post(f"/v1/customers/{customer['id']}/cart/quote", json={"valid_until": day}), "valid_until")
+        quote = seller.post(f"/v1/customers/{customer['id']}/cart/quote", json={"valid_until": day})
+        _field_error(quote, "valid_until")
     assert seller.get(path).json()["items"] == []
 
 
@@ -125,8 +127,8 @@ def test_trust_8_two_acceptances_for_the_same_name_at_once_one_succeeds_the_othe
     outcomes = []
     for _ in range(4):
         name, email = f"Race Org {uuid.uuid4().hex[:6]}", f"race.{uuid.uuid4().hex[:6]}@example.com"
-        pair = [partner.post("/v1/customers", json=customer_body(name=name, contact={"name": "Rae", "email": email})).json()
-                for _ in range(2)]
+        body = customer_body(name=name, contact={"name": "Rae", "email": email})
+        pair = [partner.post("/v1/customers", json=body).json() for _ in range(2)]
         tokens = [_invitation_token(tap, c["id"]) for c in pair]
         start = threading.Barrier(2)
         answers: list[httpx.Response] = []

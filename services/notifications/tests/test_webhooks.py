@@ -279,9 +279,9 @@ async def test_not4_private_addresses_are_refused_outside_test_mode(url):
     await check_url(url, allow_private=True)
 
 
-@pytest.mark.parametrize("url", ["http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
-                                 "http://169.254.169.254/latest/meta-data", "http://[fd00::1]/", "http://[fe80::1]/",
-                                 "http://0/"])
+@pytest.mark.parametrize("url", ["http://2130706433/", "http://0x7f000001/", "http://127.1/",
+                                 "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/latest/meta-data",
+                                 "http://[fd00::1]/", "http://[fe80::1]/", "http://0/"])
 async def test_trust_10_private_targets_are_refused_unless_explicitly_allowed(url):
     default = Settings(database_url="postgresql+asyncpg://db/notifications").webhook_allow_private_targets
     assert default is False

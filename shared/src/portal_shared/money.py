@@ -21,7 +21,7 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,%d}(?:\.([0-9]+))?" % MAX_INTEGER_DIGITS
 
 
 def plain_decimal(value: object, *, max_fraction_digits: int) -> Decimal:
-    """`value` (a string, or a Decimal built in code) as a Decimal if it is a plain decimal that fits; else ValueError."""
+    """`value` (a string, or a Decimal from code) as a Decimal if it is a plain decimal that fits, else ValueError."""
     text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else value
     match = _PLAIN_DECIMAL.fullmatch(text) if isinstance(text, str) else None
     if match is None or len(match.group(1) or "") > max_fraction_digits:
