@@ -1,9 +1,9 @@
 """The gateway's guard around every request (an ASGI middleware inside the request-id middleware).
 
 In order: a request body over `MAX_REQUEST_BYTES` answers 413; a sign-in
-(`POST /v1/auth/token`, and a password change after authentication) takes a
-token per (username, client address) and per client address (429 when empty:
-password guessing); the caller is authenticated once (the route's dependency reuses the result); a partner's
+(`POST /v1/auth/token`) takes a token per (username, client address) and per
+client address, a password change one per principal (429 when empty: password
+guessing); the caller is authenticated once (the route's dependency reuses the result); a partner's
 caller takes a token from its rate-limit buckets (429 when empty); a write
 (POST/PATCH/PUT/DELETE) by an authenticated caller whom the route accepts
 (`authorization.authorize`, before any stored response is considered) claims
@@ -161,20 +161,26 @@ def _username(body: bytes) -> str:
     return parse_qs(body.decode("utf-8", "replace")).get("username", [""])[0].strip().lower()
 
 
-async def _guessing(scope: Scope, who: str, settings: Settings) -> Problem | None:
-    """429 once `who` (a username signing in, or a user confirming its current password) has spent its attempts
-    from this client address, or the address its attempts across accounts; else None.
-
-    Per (who, address) and per address, as OWASP advises: no bucket per username alone, since failures from
-    anywhere would then lock the real user out wherever they sign in from. The pair is kept as a digest, never
-    in clear, in the buckets table."""
-    if not settings.login_per_minute:
-        return None
+def _sign_in_buckets(scope: Scope, username: str, settings: Settings) -> list[tuple[str, Limit]]:
+    """Sign-in attempts per (username, client address) and per client address, as OWASP advises: no bucket per
+    username alone, since failures from anywhere would then lock the real user out wherever they sign in from.
+    The pair is kept as a digest, never in clear, in the buckets table."""
     client = (scope.get("client") or ("unknown", 0))[0]
-    buckets = [
-        (f"login:pair:{digest(f'{client} {who}')}", Limit(settings.login_per_minute, settings.login_burst)),
+    return [
+        (f"login:pair:{digest(f'{client} {username}')}", Limit(settings.login_per_minute, settings.login_burst)),
         (f"login:ip:{client}", Limit(settings.login_ip_per_minute, settings.login_ip_burst)),
     ]
+
+
+def _password_buckets(principal: Principal, settings: Settings) -> list[tuple[str, Limit]]:
+    """Current-password attempts of a password change, per principal: only its own token can spend them."""
+    return [(f"login:password:{principal.actor}", Limit(settings.login_per_minute, settings.login_burst))]
+
+
+async def _guessing(scope: Scope, buckets: list[tuple[str, Limit]], settings: Settings) -> Problem | None:
+    """429 once a password-guessing bucket is empty, else None (and always None with `LOGIN_PER_MINUTE=0`)."""
+    if not settings.login_per_minute:
+        return None
     app = scope["app"]
     allowed, headers = decide(await rate_limits.take(app.state.runtime.uow, app.state.rate_leases, buckets))
     return None if allowed else Problem(429, "too many sign-in attempts; retry later", headers=headers)
@@ -217,11 +223,15 @@ class Guard:
             await _answer(scope, receive, send, too_large)
             return
         receive = replaying(body, receive)
-        if scope["path"] == LOGIN_PATH and (refused := await _guessing(scope, _username(body), settings)):
+        if scope["path"] == LOGIN_PATH and (
+            refused := await _guessing(scope, _sign_in_buckets(scope, _username(body), settings), settings)
+        ):
             await _answer(scope, receive, send, refused)
             return
         principal = await _authenticate(scope, app)
-        if scope["path"] == PASSWORD_PATH and principal and (refused := await _guessing(scope, principal.actor, settings)):
+        if scope["path"] == PASSWORD_PATH and principal and (
+            refused := await _guessing(scope, _password_buckets(principal, settings), settings)
+        ):
             await _answer(scope, receive, send, refused)
             return
         if principal is not None and principal.partner_id is not None and settings.rate_limit_per_minute:
