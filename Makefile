@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PACKAGES := ./shared ./services/customers ./services/subscriptions ./services/billing ./services/notifications ./services/gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chaos bench install asyncapi contracts clean
+.PHONY: run test chaos bench install chromium asyncapi contracts clean
 
 $(STAMP): $(wildcard */pyproject.toml services/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,16 @@ $(STAMP): $(wildcard */pyproject.toml services/*/pyproject.toml)
 
 install: $(STAMP)
 
+## make chromium: Debian's Chromium for the browser tests (tests/browser), installed when missing (needs root, as CI).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 ## make run: the whole system on this machine (embedded PostgreSQL, Tansu, SMTP catcher), until Ctrl-C.
 run: $(STAMP)
 	$(PY) -m portal_stack run
 
 ## make test: unit, integration and end-to-end tests against a real PostgreSQL and a real Kafka-protocol broker.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 ## make chaos: the fault and fuzz tests in their longer form (the bounded form runs in make test).

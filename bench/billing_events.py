@@ -53,16 +53,20 @@ CUSTOMERS = 24
 # ---- setup through the gateway --------------------------------------------------------------------------------
 
 
-def partner_with_customers(stack) -> tuple[str, str, list[dict]]:
+def partner_with_customers(stack) -> tuple[str, str, list[dict], uuid.UUID]:
+    """The partner, its key, its customers and the card its card orders are charged to (BIL-4)."""
     partner_id, key = partner_key(stack.gateway_url, stack.operator_token, "Bench Billing")
     with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
         headers = {"Authorization": f"Bearer {key}"}
+        card = client.post("/v1/payment-methods", headers=headers, json={
+            "type": "card", "token": "tok_bench", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2099})
+        card.raise_for_status()
         customers = []
         for _ in range(CUSTOMERS):
             created = client.post("/v1/customers", json=customer_body(), headers=headers)
             created.raise_for_status()
             customers.append(created.json())
-    return partner_id, key, customers
+    return partner_id, key, customers, uuid.UUID(card.json()["id"])
 
 
 async def wait_rows(url: str, query: str, expected: int, timeout: float, *args) -> None:
@@ -80,7 +84,8 @@ async def wait_rows(url: str, query: str, expected: int, timeout: float, *args) 
 # ---- 1. events from a pre-filled topic ------------------------------------------------------------------------
 
 
-def order_event(n: int, partner_id: uuid.UUID, customer_id: uuid.UUID, rng: random.Random, now: datetime) -> Envelope:
+def order_event(n: int, partner_id: uuid.UUID, customer_id: uuid.UUID, card: uuid.UUID, rng: random.Random,
+                now: datetime) -> Envelope:
     start = now.date()
     lines = []
     for offer_id, name, price in rng.sample(OFFERS, 2):
@@ -92,15 +97,15 @@ def order_event(n: int, partner_id: uuid.UUID, customer_id: uuid.UUID, rng: rand
     event = OrderPlaced(
         order_id=uuid.uuid4(), number=f"O-{90000000 + n:08d}", customer_id=customer_id, partner_id=partner_id,
         po_number=f"PO-BENCH-{n}" if n % 3 == 0 else None,
-        payment_method="postpaid" if n % 5 == 0 else "card",
+        payment_method="postpaid" if n % 5 == 0 else "card", payment_method_id=None if n % 5 == 0 else card,
         lines=lines, total=Money.of(sum(line.amount.amount for line in lines), "EUR"), placed_at=now,
     )
     return Envelope(type=event.TYPE, version=event.VERSION, occurred_at=now, partner_id=partner_id,
                     customer_id=customer_id, correlation_id=f"bench-{n}", payload=event.model_dump(mode="json"))
 
 
-async def prefill(bootstrap: str, topic: str, partner_id: uuid.UUID, customer_ids: list[uuid.UUID], count: int,
-                  rng: random.Random) -> float:
+async def prefill(bootstrap: str, topic: str, partner_id: uuid.UUID, customer_ids: list[uuid.UUID], card: uuid.UUID,
+                  count: int, rng: random.Random) -> float:
     producer = new_producer(bootstrap)
     await producer.start()
     started = time.perf_counter()
@@ -108,7 +113,7 @@ async def prefill(bootstrap: str, topic: str, partner_id: uuid.UUID, customer_id
         now = datetime.now(UTC)
         pending = []
         for n in range(count):
-            envelope = order_event(n, partner_id, customer_ids[n % len(customer_ids)], rng, now)
+            envelope = order_event(n, partner_id, customer_ids[n % len(customer_ids)], card, rng, now)
             pending.append(await producer.send(
                 topic, envelope.model_dump_json().encode(), key=envelope.key.encode(),
                 headers=kafka_headers(envelope.type, envelope.event_id, envelope.correlation_id)))
@@ -298,15 +303,15 @@ def main(events: int = 30_000, invoices: int = 100_000) -> dict:
     stack = start_stack()
     try:
         billing_url = pg_url(stack, "billing")
-        partner_id, key, customers = partner_with_customers(stack)
+        partner_id, key, customers, card = partner_with_customers(stack)
         asyncio.run(wait_rows(billing_url, "SELECT count(*) FROM customers WHERE partner_id = $1", CUSTOMERS, 60,
                               uuid.UUID(partner_id)))
         for name in ("billing", "customers", "subscriptions", "notifications"):
             stack.processes[name].stop()
         print(f"billing, customers, subscriptions and notifications stopped; producing {events:,} order.placed events", flush=True)
         produce_seconds = asyncio.run(prefill(stack.infra.kafka_bootstrap, stack.topic_prefix + SUBSCRIPTIONS,
-                                              uuid.UUID(partner_id), [uuid.UUID(c["id"]) for c in customers], events,
-                                              rng))
+                                              uuid.UUID(partner_id), [uuid.UUID(c["id"]) for c in customers], card,
+                                              events, rng))
         print(f"produced in {produce_seconds:.1f} s; starting billing", flush=True)
         before = cpu_seconds(stack)
         drained = asyncio.run(drain(stack, billing_url, events, timeout=max(300, events / 50)))

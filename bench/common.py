@@ -76,6 +76,16 @@ def environment(values: dict[str, str]):
                 os.environ[k] = v
 
 
+async def stored_card(client: httpx.AsyncClient, headers: dict | None = None) -> dict:
+    """A card stored for the partner, as a checkout's `payment` (BIL-4). Service subscriptions learns it from
+    billing's event (well under a second): store it before the customers, whose set-up takes longer."""
+    card = await client.post("/v1/payment-methods", headers=headers, json={
+        "type": "card", "token": f"tok_{uuid.uuid4().hex}", "brand": "visa", "last4": "4242", "exp_month": 12,
+        "exp_year": 2099})
+    card.raise_for_status()
+    return {"method": "card", "payment_method_id": card.json()["id"]}
+
+
 def partner_key(gateway_url: str, operator_token: str, name: str = "Bench") -> tuple[str, str]:
     """A reseller created by the operator, and an API key of its global admin: (partner id, key), through the
     gateway as a partner's integration gets them."""

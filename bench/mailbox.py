@@ -14,7 +14,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 NUMBER = re.compile(r"\b(?:INV|O)-\d{8}\b")  # subjects "Invoice INV-…" and "Your order O-… is active"
-INVITATION = re.compile(r"/v1/invitations/([^/\s]+)/accept")
+INVITATION = re.compile(r"/invitations/([A-Za-z0-9_-]+)")  # the link of the invitation page
 SETTLE_SECONDS = 0.2  # the catcher writes a file in one call, but not atomically: younger files wait a round
 
 

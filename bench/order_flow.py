@@ -24,21 +24,32 @@ import httpx
 from portal_stack.demo import load_catalog
 from portal_stack.testing import customer_body
 
-from bench.common import WORKERS, cpu_seconds, partner_key, rss_mb, start_stack, summary_ms, versus, write_report
+from bench.common import (
+    WORKERS,
+    cpu_seconds,
+    partner_key,
+    rss_mb,
+    start_stack,
+    stored_card,
+    summary_ms,
+    versus,
+    write_report,
+)
 
 ITEMS = ({"offer_id": "forge-ide", "quantity": 2, "term": "P1Y", "billing_frequency": "annual"},
          {"offer_id": "forge-db", "quantity": 1, "term": "P1Y", "billing_frequency": "monthly"})
 
 
-async def _place(client: httpx.AsyncClient, customer: str, headers: dict) -> httpx.Response:
-    """One order: the two items into the cart, then checkout."""
+async def _place(client: httpx.AsyncClient, customer: str, headers: dict, card: dict) -> httpx.Response:
+    """One order: the two items into the cart, then checkout by card."""
     for item in ITEMS:
         await client.post(f"/v1/customers/{customer}/cart/items", json=item, headers=headers)
     return await client.post(f"/v1/customers/{customer}/cart/checkout",
-                             json={"payment": {"method": "card"}, "po_number": "BENCH"}, headers=headers)
+                             json={"payment": card, "po_number": "BENCH"}, headers=headers)
 
 
-async def paced(client: httpx.AsyncClient, customers: list[str], headers: dict, rate: float, orders: int) -> dict:
+async def paced(client: httpx.AsyncClient, customers: list[str], headers: dict, card: dict, rate: float,
+                orders: int) -> dict:
     """`orders` started at `rate` a second whatever the previous ones do; each timed from its scheduled start
     (waiting for a free customer, whose cart only one order at a time may use, counts)."""
     free: asyncio.Queue[str] = asyncio.Queue()
@@ -51,7 +62,7 @@ async def paced(client: httpx.AsyncClient, customers: list[str], headers: dict, 
         nonlocal errors
         customer = await free.get()
         try:
-            response = await _place(client, customer, headers)
+            response = await _place(client, customer, headers, card)
         finally:
             free.put_nowait(customer)
         if response.status_code == 201 and response.json()["status"] == "completed":
@@ -73,6 +84,7 @@ async def paced(client: httpx.AsyncClient, customers: list[str], headers: dict, 
 async def run(stack, headers: dict, orders: int, workers: int) -> dict:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30,
                                  limits=httpx.Limits(max_connections=workers * 2)) as client:
+        card = await stored_card(client, headers)
         customers = [(await client.post("/v1/customers", json=customer_body(), headers=headers)).json()["id"]
                      for _ in range(workers)]
         for customer in customers:
@@ -90,7 +102,7 @@ async def run(stack, headers: dict, orders: int, workers: int) -> dict:
             while not queue.empty():
                 queue.get_nowait()
                 started = time.perf_counter()
-                response = await _place(client, customer, headers)
+                response = await _place(client, customer, headers, card)
                 if response.status_code == 201 and response.json()["status"] == "completed":
                     latencies.append(time.perf_counter() - started)
                     placed.append(response.json())
@@ -136,7 +148,7 @@ async def run(stack, headers: dict, orders: int, workers: int) -> dict:
                 to_email.append((datetime.fromisoformat(email["created_at"])
                                  - datetime.fromisoformat(by_number[number.group(0)]["placed_at"])).total_seconds())
         capacity = len(latencies) / elapsed
-        steady = await paced(client, customers, headers, 0.75 * capacity, max(50, orders // 4)) if capacity else None
+        steady = await paced(client, customers, headers, card, 0.75 * capacity, max(50, orders // 4)) if capacity else None
     return {
         "orders": orders, "workers": workers, "completed": len(latencies), "errors": errors,
         "elapsed_s": round(elapsed, 2), "orders_per_s": round(len(latencies) / elapsed, 1),

@@ -42,6 +42,7 @@ from bench.common import (
     partner_key,
     rss_mb,
     start_stack,
+    stored_card,
     summary_ms,
     versus,
     write_report,
@@ -92,8 +93,10 @@ class Order:
 class Day:
     """The partner's state as its own calls left it, and one method per operation (False: nothing to do it to)."""
 
-    def __init__(self, partner: httpx.AsyncClient, public: httpx.AsyncClient, mailbox: Mailbox, rng: random.Random):
+    def __init__(self, partner: httpx.AsyncClient, public: httpx.AsyncClient, mailbox: Mailbox, rng: random.Random,
+                 card: dict):
         self.partner, self.public, self.mailbox, self.rng = partner, public, mailbox, rng
+        self.card = card  # the `payment` of a card order (BIL-4)
         self.calls: dict[str, list[tuple[float, float, int]]] = defaultdict(list)  # (offset s, latency s, status)
         self.customers: list[Customer] = []
         self.quotes: list[tuple[str, Customer]] = []
@@ -202,7 +205,8 @@ class Day:
     async def _order(self, customer: Customer, op: str, url: str, method: str) -> bool:
         po_number = f"PO-DAY-{len(self.orders) + 1}"
         sent = time.time()
-        placed = await self.call(op, "POST", url, json={"payment": {"method": method}, "po_number": po_number})
+        payment = self.card if method == "card" else {"method": method}
+        placed = await self.call(op, "POST", url, json={"payment": payment, "po_number": po_number})
         if placed is None:
             return False
         order = placed.json()
@@ -360,7 +364,7 @@ async def run_day(stack, key: str, rate: float, duration: float, customers: int,
     async with (httpx.AsyncClient(base_url=stack.gateway_url, headers=auth, timeout=60, limits=limits) as partner,
                 httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as public,
                 httpx.AsyncClient(base_url=stack.gateway_url, headers=auth, timeout=60) as observer):
-        day = Day(partner, public, Mailbox(stack.work_dir / "mail"), rng)
+        day = Day(partner, public, Mailbox(stack.work_dir / "mail"), rng, await stored_card(partner))
         while (await partner.get("/v1/catalog/offers")).status_code != 200:  # the partner reaches subscriptions
             await asyncio.sleep(0.2)
         for _ in range(customers):

@@ -40,6 +40,7 @@ class OrderLoad:
     url: str
     headers: dict[str, str]
     customers: list[str]
+    card: dict[str, Any]  # the `payment` of a card order: a stored card of the partner (BIL-4)
     calls: list[Call] = field(default_factory=list)
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -69,11 +70,10 @@ class OrderLoad:
 
     async def _client(self, http: httpx.AsyncClient, customer: str) -> None:
         cart = f"/v1/customers/{customer}/cart"
-        for payment in itertools.cycle(("card", "postpaid")):
+        for payment in itertools.cycle((self.card, {"method": "postpaid"})):
             if not await self._fill(http, cart):
                 return
-            placed = await self._send(http, "POST", f"{cart}/checkout", "checkout",
-                                      json={"payment": {"method": payment}})
+            placed = await self._send(http, "POST", f"{cart}/checkout", "checkout", json={"payment": payment})
             if placed is None:
                 return
             if placed.status_code == 201:

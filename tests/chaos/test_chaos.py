@@ -18,7 +18,7 @@ from portal_stack.stack import SERVICES
 from portal_stack.testing import customer_body, eventually
 from tests.chaos.faults import Faults
 from tests.chaos.invariants import check_orders, unexpected_answers
-from tests.chaos.load import OrderLoad
+from tests.chaos.load import ITEMS, OrderLoad
 from tests.chaos.system import dead_letters, healthy, settled
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +37,15 @@ def _ready_customer(partner) -> str:
     return customer["id"]
 
 
+def _first_card_order(partner, customer: str, card: dict) -> dict:
+    """One order of the load's shape, placed once the card just stored has reached service subscriptions."""
+    for item in ITEMS:
+        assert partner.post(f"/v1/customers/{customer}/cart/items", json=item).status_code == 201
+    placed = partner.checkout(f"/v1/customers/{customer}/cart/checkout", json={"payment": card})
+    assert placed.status_code == 201, placed.text
+    return placed.json()
+
+
 def test_orders_survive_kills_broker_pause_database_outage_and_replica_loss(stack, gateway, catalog):
     if stack.infra.kafka is None or stack.infra.postgres is None:
         pytest.skip("the broker pause and the database outage need the embedded Tansu and PostgreSQL")
@@ -44,7 +53,10 @@ def test_orders_survive_kills_broker_pause_database_outage_and_replica_loss(stac
     eventually(lambda: partner.get("/v1/catalog/offers").status_code == 200, what="partner known to subscriptions")
     customers = [_ready_customer(partner) for _ in range(CLIENTS)]
     dead_before = len(dead_letters(stack))
-    load = OrderLoad(stack.gateway_url, {"Authorization": partner.http.headers["Authorization"]}, customers)
+    load = OrderLoad(stack.gateway_url, {"Authorization": partner.http.headers["Authorization"]}, customers,
+                     partner.payment("card"))
+    first = _first_card_order(partner, customers[0], load.card)
+    load.accepted[first["number"]] = first
     faults = Faults(stack)
 
     def gate(after: str) -> None:

@@ -11,8 +11,9 @@ FASTSTREAM = Path(sys.executable).parent / "faststream"
 
 EXPECTED = {
     "customers": ["customers:publish:customer.created.v1", "customers:publish:partner.registered.v1"],
-    "subscriptions": ["subscriptions:subscribe:portal.customers"],
-    "billing": ["billing:subscribe:portal.customers"],
+    "subscriptions": ["subscriptions:subscribe:portal.customers", "subscriptions:subscribe:portal.billing"],
+    "billing": ["billing:subscribe:portal.customers", "billing:publish:payment_method.added.v1",
+                "billing:publish:payment_method.removed.v1"],
     "notifications": ["notifications:subscribe:portal.customers"],
 }
 

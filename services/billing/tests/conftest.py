@@ -1,7 +1,7 @@
 """Fixtures of billing's integration tests: the consumer on a migrated database, and valid events to feed it."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,11 @@ from portal_shared.events.subscriptions import OrderLine, OrderPlaced
 from portal_shared.money import Money
 from portal_stack.testing import AttachedConsumer
 
+from portal_shared.http import Tenant
+
+from portal_billing.bodies import CardMethodCreate
 from portal_billing.consumers import consumer
+from portal_billing.service.payment_methods import add_payment_method
 from portal_billing.settings import Settings
 
 
@@ -23,6 +27,18 @@ async def billing(infra, database_url) -> AsyncIterator[AttachedConsumer]:
     settings = Settings(database_url=database_url)
     async with AttachedConsumer(consumer, "portal_billing", database_url, infra.kafka_bootstrap, settings) as harness:
         yield harness
+
+
+@pytest.fixture
+def card_on_file(billing) -> Callable[[uuid.UUID], Awaitable[uuid.UUID]]:
+    """Stores a card for a partner as POST /v1/payment-methods does; its card orders are charged to it (BIL-5)."""
+
+    async def store(partner_id: uuid.UUID) -> uuid.UUID:
+        card = CardMethodCreate(type="card", token="tok_visa_1", brand="visa", last4="4242", exp_month=12,
+                                exp_year=2099)
+        return uuid.UUID((await add_payment_method(billing.uow, Tenant(partner_id=partner_id, actor="test", user_id=None), card))["id"])
+
+    return store
 
 
 @pytest.fixture

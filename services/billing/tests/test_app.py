@@ -3,7 +3,13 @@
 import pytest
 from pydantic import ValidationError
 
-from portal_shared.events.billing import InvoiceIssued, InvoiceOverdue, InvoicePaid
+from portal_shared.events.billing import (
+    InvoiceIssued,
+    InvoiceOverdue,
+    InvoicePaid,
+    PaymentMethodAdded,
+    PaymentMethodRemoved,
+)
 from portal_shared.events.customers import CustomerTransferred
 from portal_shared.events.subscriptions import OrderPlaced, SubscriptionChanged, SubscriptionRenewed
 
@@ -26,7 +32,7 @@ def test_bil5_postpaid_terms_default_to_30_days_and_come_from_the_environment(mo
 def test_the_app_invoices_orders_publishes_invoice_events_and_serves_the_billing_routes():
     app = create_app(Settings(database_url=DATABASE_URL, kafka_bootstrap="localhost:9092"))
     parts = app.state.runtime.parts
-    assert list(parts.publishes) == [InvoiceIssued, InvoiceOverdue, InvoicePaid]
+    assert list(parts.publishes) == [InvoiceIssued, InvoiceOverdue, InvoicePaid, PaymentMethodAdded, PaymentMethodRemoved]
     assert {OrderPlaced, SubscriptionChanged, SubscriptionRenewed, CustomerTransferred} <= set(parts.consumer.contracts)
     assert list(parts.due_jobs) == ["overdue_invoices"]
     assert {

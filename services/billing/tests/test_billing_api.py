@@ -11,10 +11,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from portal_shared.events import Envelope
 from portal_shared.events.subscriptions import SubscriptionChanged, SubscriptionSnapshot
 from portal_shared.http import PARTNER_HEADER, RequestContextMiddleware
 from portal_shared.logging import configure_logging
+from portal_shared.messaging_tables import outbox
 from portal_shared.problems import install_problem_handlers
 
 from portal_billing import api
@@ -86,7 +89,7 @@ async def test_bil4_a_card_number_anywhere_in_the_body_is_refused_and_never_echo
     assert listed.json()["items"] == []
 
 
-async def test_bil4_cards_and_paypal_are_stored_as_tokens_and_deleted_at_any_time(client, partner):
+async def test_bil4_cards_and_paypal_are_stored_as_tokens_and_deleted_at_any_time(client, partner, billing):
     card = await client.post("/v1/payment-methods", json=CARD_BODY, headers=partner.headers)
     paypal = await client.post("/v1/payment-methods", json={"type": "paypal", "agreement_id": "B-5Y6562572W9"},
                                headers=partner.headers)
@@ -109,6 +112,21 @@ async def test_bil4_cards_and_paypal_are_stored_as_tokens_and_deleted_at_any_tim
     assert (await client.delete(f"/v1/payment-methods/{card.json()['id']}", headers=partner.headers)).status_code == 204
     listed = await client.get("/v1/payment-methods", headers=partner.headers)
     assert [m["type"] for m in listed.json()["items"]] == ["paypal"]
+
+    # Announced for subscriptions' checkout check (BIL-5), without the token or the agreement id.
+    async with billing.db.engine.connect() as conn:
+        announced = (await conn.execute(select(outbox).where(outbox.c.type.like("payment_method.%"))
+                                        .order_by(outbox.c.id))).all()
+    events = [Envelope.model_validate(row.envelope) for row in announced]
+    assert [(e.type, e.partner_id, e.payload["payment_method_id"]) for e in events] == [
+        ("payment_method.added", partner.id, card.json()["id"]),
+        ("payment_method.added", partner.id, paypal.json()["id"]),
+        ("payment_method.removed", partner.id, card.json()["id"]),
+    ]
+    assert events[0].payload | {"added_at": ""} == {
+        "payment_method_id": card.json()["id"], "partner_id": str(partner.id), "type": "card", "last4": "1111",
+        "exp_month": 12, "exp_year": 2099, "added_at": ""}
+    assert "tok_visa_1" not in str(events) and "B-5Y6562572W9" not in str(events)
 
 
 async def test_bil5_paying_an_invoice_through_the_route(client, partner, billing, order_placed):

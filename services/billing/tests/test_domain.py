@@ -9,7 +9,7 @@ import pytest
 from portal_shared.events.subscriptions import OrderLine, OrderPlaced
 from portal_shared.money import Money
 
-from portal_billing.domain.invoice import InvoiceRefused, PaymentTerms, invoice_for_order, is_overdue
+from portal_billing.domain.invoice import InvoiceRefused, PaidWith, PaymentTerms, invoice_for_order, is_overdue
 
 EUR = "EUR"
 
@@ -95,8 +95,16 @@ def test_bil1_an_order_without_lines_is_refused():
 
 @pytest.mark.parametrize("method", ["card", "paypal"])
 def test_bil5_online_payment_is_paid_and_due_on_the_issue_date(method):
+    charged = PaidWith(uuid.uuid4(), "visa ending 4242")
+    invoice = invoice_for_order(order([line()], "100.00", method=method), PaymentTerms(), paid_with=charged)
+    assert (invoice.payment_type, invoice.status, invoice.paid_with) == ("online", "paid", charged)
+    assert invoice.issue_date == invoice.due_date == date(2026, 3, 1)
+
+
+@pytest.mark.parametrize("method", ["card", "paypal"])
+def test_bil4_an_online_order_billing_could_not_charge_is_invoiced_unpaid_and_due_at_once(method):
     invoice = invoice_for_order(order([line()], "100.00", method=method), PaymentTerms())
-    assert (invoice.payment_type, invoice.status) == ("online", "paid")
+    assert (invoice.payment_type, invoice.status, invoice.paid_with) == ("online", "not_paid", None)
     assert invoice.issue_date == invoice.due_date == date(2026, 3, 1)
 
 

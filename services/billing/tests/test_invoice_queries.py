@@ -27,7 +27,7 @@ async def _invoice_numbers(harness, partner_id, query: InvoiceQuery | None = Non
 
 
 @pytest.fixture
-async def two_partners(billing, partner_registered, customer_created, order_placed):
+async def two_partners(billing, partner_registered, customer_created, order_placed, card_on_file):
     """Partner A: three card orders of two customers; partner B: one.
 
     Returns (a, b, A's invoice numbers oldest first, A's customer ids); numbers
@@ -40,10 +40,12 @@ async def two_partners(billing, partner_registered, customer_created, order_plac
     await billing.deliver(customer_created(a, hola), partner_id=a, customer_id=hola)
     await billing.deliver(customer_created(a, acme, number="C-00000078", name="ACME Iberia", email="Buy@Acme.es"),
                           partner_id=a, customer_id=acme)
+    card_a, card_b = await card_on_file(a), await card_on_file(b)
     for customer_id, number, placed in ((hola, "O-00000001", 2), (acme, "O-00000002", 3), (hola, "O-00000003", 4)):
         placed_at = order_placed(a, customer_id).placed_at.replace(day=placed)
-        await billing.deliver(order_placed(a, customer_id, number=number, placed_at=placed_at), partner_id=a)
-    await billing.deliver(order_placed(b, other, number="O-00000004"), partner_id=b)
+        await billing.deliver(order_placed(a, customer_id, number=number, placed_at=placed_at,
+                                           payment_method_id=card_a), partner_id=a)
+    await billing.deliver(order_placed(b, other, number="O-00000004", payment_method_id=card_b), partner_id=b)
     return a, b, sorted(await _invoice_numbers(billing, a)), {"hola": hola, "acme": acme}
 
 
@@ -115,11 +117,12 @@ async def test_bil1_invoice_page_has_its_lines_in_order(billing, two_partners):
     ]
 
 
-async def test_bil6_a_postpaid_invoice_is_overdue_from_the_day_after_its_due_date(billing, order_placed):
+async def test_bil6_a_postpaid_invoice_is_overdue_from_the_day_after_its_due_date(billing, order_placed, card_on_file):
     a, b, customer_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     clock = billing.uow.clock
     await billing.deliver(order_placed(a, customer_id, payment_method="postpaid", placed_at=clock.now()), partner_id=a)
-    await billing.deliver(order_placed(b, uuid.uuid4(), number="O-00000005", placed_at=clock.now()), partner_id=b)
+    await billing.deliver(order_placed(b, uuid.uuid4(), number="O-00000005", placed_at=clock.now(),
+                                       payment_method_id=await card_on_file(b)), partner_id=b)
 
     clock.advance(timedelta(days=30))
     on_due_date = await list_invoices(billing.uow, tenant(a), InvoiceQuery(), limit=50, cursor=None)

@@ -15,7 +15,7 @@ from portal_shared.kafka import ensure_topics
 from portal_shared.messaging_tables import outbox
 from portal_stack.testing import read_topic
 
-from portal_billing.adapters.tables import invoice_lines, invoices
+from portal_billing.adapters.tables import invoice_lines, invoices, payments
 
 from .conftest import eur
 
@@ -33,12 +33,13 @@ async def _issued_events(harness) -> list[Envelope]:
 
 
 async def test_bil1_order_placed_issues_one_numbered_invoice_with_the_order_lines(
-    billing, partner_registered, customer_created, order_placed
+    billing, partner_registered, customer_created, order_placed, card_on_file
 ):
     partner_id, customer_id = uuid.uuid4(), uuid.uuid4()
     await billing.deliver(partner_registered(partner_id), partner_id=partner_id)
     await billing.deliver(customer_created(partner_id, customer_id), partner_id=partner_id, customer_id=customer_id)
-    order = order_placed(partner_id, customer_id)
+    card = await card_on_file(partner_id)
+    order = order_placed(partner_id, customer_id, payment_method_id=card)
     await billing.deliver(order, partner_id=partner_id, customer_id=customer_id)
 
     [invoice] = await _rows(billing, invoices)
@@ -75,6 +76,32 @@ async def test_bil1_order_placed_issues_one_numbered_invoice_with_the_order_line
         "online", "paid", date(2026, 3, 2), date(2026, 3, 2)
     )
     assert sum(line.amount.amount for line in issued.lines) == issued.total.amount
+
+
+async def test_bil4_a_card_order_billing_cannot_charge_is_invoiced_unpaid_not_paid(billing, order_placed, card_on_file):
+    """Defence in depth: subscriptions checked the method when the order was placed; billing checks it again
+    with its own data, so a method removed meanwhile (or never stored, or another partner's) is never charged."""
+    partner_id, other_partner = uuid.uuid4(), uuid.uuid4()
+    others_card = await card_on_file(other_partner)
+    for number, method_id in (("O-00000101", uuid.uuid4()), ("O-00000102", others_card), ("O-00000103", None)):
+        await billing.deliver(order_placed(partner_id, uuid.uuid4(), number=number, payment_method_id=method_id),
+                              partner_id=partner_id)
+    charged = await _rows(billing, invoices, invoices.c.number)
+    assert [(i.order_number, i.payment_type, i.status, i.amount_paid, i.due_date) for i in charged] == [
+        (n, "online", "not_paid", Decimal(0), date(2026, 3, 2)) for n in ("O-00000101", "O-00000102", "O-00000103")
+    ]
+    assert await _rows(billing, payments) == []
+
+
+async def test_bil5_a_card_order_records_the_method_it_was_charged_to(billing, order_placed, card_on_file):
+    partner_id = uuid.uuid4()
+    card = await card_on_file(partner_id)
+    await billing.deliver(order_placed(partner_id, uuid.uuid4(), payment_method_id=card), partner_id=partner_id)
+    [invoice] = await _rows(billing, invoices)
+    [payment] = await _rows(billing, payments)
+    assert (invoice.status, invoice.amount_paid) == ("paid", Decimal("44.08"))
+    assert (payment.invoice_id, payment.method, payment.payment_method_id, payment.method_label, payment.amount) == (
+        invoice.id, "checkout", card, "visa ending 4242 at checkout", Decimal("44.08"))
 
 
 async def test_bil5_postpaid_order_gives_an_unpaid_invoice_due_after_the_terms(billing, order_placed):

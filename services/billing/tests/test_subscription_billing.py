@@ -202,12 +202,13 @@ async def test_bil5_partial_payments_then_paid_and_announced_overpayment_refused
         await record_payment(billing.uow, tenant(w.partner), number, PaymentCreate(amount=Decimal("0.01")))
 
 
-async def test_bil6_overdue_is_announced_once_and_a_payment_clears_it(billing, world, order_placed):
+async def test_bil6_overdue_is_announced_once_and_a_payment_clears_it(billing, world, order_placed, card_on_file):
     w = await world()
     clock = billing.uow.clock
     await billing.deliver(order_placed(w.partner, w.customer, payment_method="postpaid", placed_at=clock.now()),
                           partner_id=w.partner)
-    await billing.deliver(order_placed(w.partner, w.customer, number="O-00000043", placed_at=clock.now()),
+    await billing.deliver(order_placed(w.partner, w.customer, number="O-00000043", placed_at=clock.now(),
+                                       payment_method_id=await card_on_file(w.partner)),
                           partner_id=w.partner)  # card: paid, never overdue
     assert await announce_overdue_invoices(billing.uow) == 0
     clock.advance(timedelta(days=30))

@@ -1,10 +1,13 @@
 """CUS rules checked when a customer is created (domain layer, no database)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from portal_shared.problems import InvalidInput
 
 from portal_customers.domain.customer import CustomerTerms
+from portal_customers.domain.reseller_change import ResellerChangeCode
 
 
 def terms(**overrides):
@@ -59,3 +62,13 @@ def test_cus5_a_reseller_invites_only_a_distributor_it_is_linked_to():
         with pytest.raises(InvalidInput) as refused:
             check_distributor_pair(requester, invited, linked)
         assert refused.value.rule == "CUS-5" and refused.value.errors[0]["field"] == "with_distributor_id"
+
+
+def test_cus7_the_redeem_page_state_is_pending_then_expired_after_72_hours_and_used_once_redeemed():
+    issued = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    code = ResellerChangeCode(issued_at=issued, used_at=None)
+    assert code.state(issued + timedelta(hours=71, minutes=59)) == "pending"
+    assert code.state(issued + timedelta(hours=72)) == "expired"
+    used = ResellerChangeCode(issued_at=issued, used_at=issued + timedelta(hours=1))
+    assert used.state(issued + timedelta(hours=2)) == "used"
+    assert used.state(issued + timedelta(hours=80)) == "used"

@@ -102,8 +102,9 @@ DRAFTS = {
             code_id=uuid.uuid4(), customer_id=CUSTOMER_ID, customer_number="C-00000042", customer_name="Hola SA",
             to_partner_id=uuid.uuid4(), to_partner_name="Nuevo Socio", admin_emails=["ana@hola.es"],
             code="ABCD-EFGH-JKLM", expires_at=datetime(2026, 3, 4, 10, 30, tzinfo=UTC), locale=lang,
+            redeem_url="https://gw/reseller-changes/ABCD-EFGH-JKLM",
         ), "ana@hola.es"),
-        ["ABCD-EFGH-JKLM", "Nuevo Socio", "C-00000042", "2026-03-04 10:30 UTC"],
+        ["ABCD-EFGH-JKLM", "Nuevo Socio", "C-00000042", "2026-03-04 10:30 UTC", "https://gw/reseller-changes/ABCD-EFGH-JKLM"],
     ),
     "order_activation": (
         lambda lang: domain.order_activation(OrderCompleted(

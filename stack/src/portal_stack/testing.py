@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -54,9 +54,34 @@ class PartnerClient:
     admin_email: str
     admin_password: str
     http: httpx.Client
+    stored_methods: dict[str, str] = field(default_factory=dict)
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.get(path, **kw)
+
+    def payment(self, method: str = "card") -> dict[str, Any]:
+        """A checkout's `payment` charged to a stored method of this partner (BIL-4/BIL-5), stored once per kind."""
+        if method not in self.stored_methods:
+            body = ({"type": "card", "token": f"tok_{uuid.uuid4().hex}", "brand": "visa", "last4": "4242",
+                     "exp_month": 12, "exp_year": 2099} if method == "card"
+                    else {"type": "paypal", "agreement_id": f"B-{uuid.uuid4().hex[:17].upper()}"})
+            stored = self.post("/v1/payment-methods", json=body)
+            assert stored.status_code == 201, stored.text
+            self.stored_methods[method] = stored.json()["id"]
+        return {"method": method, "payment_method_id": self.stored_methods[method]}
+
+    def checkout(self, path: str, json: dict[str, Any]) -> httpx.Response:
+        """POST an order (cart checkout, quote order, COM-7 order). A payment method stored a moment ago reaches
+        service subscriptions by billing's event: until it has, the order is refused (422 naming
+        `payment.payment_method_id`, nothing ordered), so that refusal is asked again for a while."""
+
+        def placed() -> httpx.Response | None:
+            response = self.post(path, json=json)
+            waiting = response.status_code == 422 and any(
+                e.get("field") == "payment.payment_method_id" for e in response.json().get("errors", []))
+            return None if waiting else response
+
+        return eventually(placed, what=f"{path} accepting the payment method")
 
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.post(path, **kw)

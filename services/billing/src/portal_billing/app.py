@@ -4,7 +4,13 @@ from fastapi import FastAPI
 from faststream import FastStream
 
 from portal_shared.asyncapi import describe_events
-from portal_shared.events.billing import InvoiceIssued, InvoiceOverdue, InvoicePaid
+from portal_shared.events.billing import (
+    InvoiceIssued,
+    InvoiceOverdue,
+    InvoicePaid,
+    PaymentMethodAdded,
+    PaymentMethodRemoved,
+)
 from portal_shared.runtime import ServiceParts, create_service_app
 
 from portal_billing import api
@@ -12,7 +18,7 @@ from portal_billing.consumers import consumer
 from portal_billing.service.overdue import announce_overdue_invoices
 from portal_billing.settings import Settings
 
-PUBLISHES = [InvoiceIssued, InvoiceOverdue, InvoicePaid]
+PUBLISHES = [InvoiceIssued, InvoiceOverdue, InvoicePaid, PaymentMethodAdded, PaymentMethodRemoved]
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -109,6 +109,11 @@ async def send_reminder(
     return await invitations.send_reminder(uow, tenant, customer_id, body, _public_url(request))
 
 
+@router.get("/v1/invitations/{token}")
+async def invitation(token: str, uow: UoW) -> dict[str, Any]:
+    return await invitations.invitation_by_token(uow, token)
+
+
 @router.post("/v1/invitations/{token}/accept")
 async def accept_invitation(token: str, body: InvitationAcceptance, uow: UoW) -> dict[str, Any]:
     return await invitations.accept_invitation(uow, token, body)
@@ -119,6 +124,11 @@ async def request_relationship(
     customer_id: uuid.UUID, body: RelationshipRequestCreate, tenant: CurrentTenant, uow: UoW, request: Request
 ) -> dict[str, Any]:
     return await relationships.request_relationship(uow, tenant, customer_id, body, _public_url(request))
+
+
+@router.get("/v1/relationship-requests/{token}")
+async def relationship_request(token: str, uow: UoW) -> dict[str, Any]:
+    return await relationships.request_by_token(uow, token)
 
 
 @router.post("/v1/relationship-requests/{token}/accept")
@@ -133,8 +143,15 @@ async def remove_relationship(customer_id: uuid.UUID, tenant: CurrentTenant, uow
 
 
 @router.post("/v1/reseller-changes", status_code=201)
-async def issue_reseller_change(body: ResellerChangeCreate, tenant: CurrentTenant, uow: UoW) -> dict[str, Any]:
-    return await reseller_changes.issue_code(uow, tenant, body)
+async def issue_reseller_change(
+    body: ResellerChangeCreate, tenant: CurrentTenant, uow: UoW, request: Request
+) -> dict[str, Any]:
+    return await reseller_changes.issue_code(uow, tenant, body, _public_url(request))
+
+
+@router.get("/v1/reseller-changes/{code}")
+async def reseller_change(code: str, uow: UoW) -> dict[str, Any]:
+    return await reseller_changes.code_details(uow, code)
 
 
 @router.post("/v1/reseller-changes/{code}/redeem")

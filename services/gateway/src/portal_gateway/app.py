@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 
 from portal_shared.runtime import ServiceParts, create_service_app
 
-from portal_gateway import api, audit, idempotency, rate_limits
+from portal_gateway import api, audit, idempotency, pages, rate_limits
 from portal_gateway.guard import Guard
 from portal_gateway.nul import RefuseNul
 from portal_gateway.principals import PrincipalCache
@@ -26,7 +26,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_service_app(
         settings,
         ServiceParts(
-            routers=[api.router],
+            routers=[api.router, pages.router],
             on_startup=caching,
             on_shutdown=[services.close, principals.stop],
             due_jobs={

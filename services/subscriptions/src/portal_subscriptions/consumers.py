@@ -3,7 +3,7 @@
 from portal_shared.consumer import EventConsumer
 from portal_shared.db import UnitOfWork
 from portal_shared.events import Envelope
-from portal_shared.events.billing import InvoiceIssued
+from portal_shared.events.billing import InvoiceIssued, PaymentMethodAdded, PaymentMethodRemoved
 from portal_shared.events.customers import (
     CustomerCreated,
     CustomerDeleted,
@@ -15,7 +15,7 @@ from portal_shared.events.customers import (
     RelationshipRemoved,
 )
 
-from portal_subscriptions.service import read_model
+from portal_subscriptions.service import payment_methods, read_model
 
 consumer = EventConsumer("subscriptions")
 
@@ -63,3 +63,14 @@ async def on_invoice_issued(uow: UnitOfWork, envelope: Envelope, event: InvoiceI
 @consumer.handles(CustomerRequestRefused)
 async def on_customer_request_refused(uow: UnitOfWork, envelope: Envelope, event: CustomerRequestRefused) -> None:
     await read_model.refuse_requested_customer(uow, event)
+
+
+@consumer.handles(PaymentMethodAdded)
+async def on_payment_method_added(uow: UnitOfWork, envelope: Envelope, event: PaymentMethodAdded) -> None:
+    """BIL-4/BIL-5: a card or PayPal order may be charged to it from now on."""
+    await payment_methods.record_payment_method(uow, event)
+
+
+@consumer.handles(PaymentMethodRemoved)
+async def on_payment_method_removed(uow: UnitOfWork, envelope: Envelope, event: PaymentMethodRemoved) -> None:
+    await payment_methods.forget_payment_method(uow, event)

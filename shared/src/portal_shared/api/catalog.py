@@ -191,10 +191,14 @@ class DirectQuoteConversion(BaseModel):
 
 
 class Payment(BaseModel):
+    """COM-5/BIL-5: card and PayPal are charged at checkout, to a stored payment method of the partner."""
+
     model_config = ConfigDict(extra="forbid")
 
     method: PaymentMethod
-    payment_method_id: uuid.UUID | None = None
+    payment_method_id: uuid.UUID | None = Field(
+        default=None, description="card/paypal: a live payment method of that kind (GET /v1/payment-methods); "
+                                  "postpaid: none")
 
 
 class Checkout(BaseModel):

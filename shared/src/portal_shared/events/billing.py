@@ -1,7 +1,10 @@
 """Events published by service billing (topic `portal.billing`).
 
 Defined with the customers issue (CUS-10's `overdue` filter); service billing
-publishes exactly these contracts.
+publishes exactly these contracts. The payment-method events let subscriptions
+refuse a card or PayPal order that names no usable method (BIL-4/BIL-5) without
+reading billing's database; they carry what that check needs, never a token or
+an agreement id.
 """
 
 from __future__ import annotations
@@ -77,3 +80,32 @@ class InvoiceIssued(Event):
     due_date: date
     total: Money
     lines: list[InvoiceLineInfo]
+
+
+class PaymentMethodAdded(Event):
+    """BIL-4: the partner stored a card (its expiry: a card expires by the clock, with no event) or a PayPal
+    agreement."""
+
+    TYPE = "payment_method.added"
+    VERSION = 1
+    TOPIC = BILLING
+
+    payment_method_id: uuid.UUID
+    partner_id: uuid.UUID
+    type: Literal["card", "paypal"]
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    added_at: datetime
+
+
+class PaymentMethodRemoved(Event):
+    """BIL-4: the partner deleted a payment method; nothing is charged to it any more."""
+
+    TYPE = "payment_method.removed"
+    VERSION = 1
+    TOPIC = BILLING
+
+    payment_method_id: uuid.UUID
+    partner_id: uuid.UUID
+    removed_at: datetime

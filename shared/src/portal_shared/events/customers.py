@@ -191,6 +191,7 @@ class ResellerChangeCodeIssued(Event):
     code: str
     expires_at: datetime
     locale: str
+    redeem_url: str | None = None  # the page that redeems `code` (absent from codes issued before the pages)
 
 
 class CustomerTransferred(Event):

@@ -38,11 +38,24 @@ class PaymentTerms:
 
     postpaid_days: int = POSTPAID_TERMS_DAYS
 
-    def settle(self, method: PaymentMethod, issue_date: date) -> tuple[PaymentType, InvoiceStatus, date]:
-        """Card and PayPal are charged at checkout (paid, due at once); postpaid is due after the terms."""
+    def settle(
+        self, method: PaymentMethod, issue_date: date, *, charged: bool = False
+    ) -> tuple[PaymentType, InvoiceStatus, date]:
+        """Card and PayPal are charged at checkout (paid, due at once); postpaid is due after the terms.
+
+        An online order whose payment method billing cannot charge (`charged` false: removed, expired, unknown
+        to billing) is not booked paid: its invoice is due at once, unpaid, for the partner to pay (BIL-4)."""
         if method == "postpaid":
             return "postpaid", "not_paid", issue_date + timedelta(days=self.postpaid_days)
-        return "online", "paid", issue_date
+        return "online", "paid" if charged else "not_paid", issue_date
+
+
+@dataclass(frozen=True)
+class PaidWith:
+    """BIL-5: the stored payment method an order's invoice was charged to at checkout, and its label."""
+
+    payment_method_id: uuid.UUID
+    label: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Invoice:
     lines: tuple[InvoiceLine, ...]
     subscription_id: uuid.UUID | None = None
     source_key: str | None = None
+    paid_with: PaidWith | None = None
 
     @cached_property
     def total(self) -> Decimal:
@@ -96,15 +110,16 @@ def utc_date(moment: datetime) -> date:
     return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
 
 
-def invoice_for_order(order: OrderPlaced, terms: PaymentTerms) -> Invoice:
-    """BIL-1: one invoice per order, issued on the day it was placed, with the order's lines."""
+def invoice_for_order(order: OrderPlaced, terms: PaymentTerms, *, paid_with: PaidWith | None = None) -> Invoice:
+    """BIL-1: one invoice per order, issued on the day it was placed, with the order's lines; paid when the
+    order was charged to a payment method billing checked (`paid_with`, BIL-5)."""
     if not order.lines:
         raise InvoiceRefused("BIL-1", f"order {order.number} has no lines to invoice")
     currency = order.total.currency
     lines = tuple(_line(position, line, currency, order.number) for position, line in enumerate(order.lines, 1))
     _check_minor_units(order.total, f"order {order.number} total")
     issue_date = utc_date(order.placed_at)
-    payment_type, status, due_date = terms.settle(order.payment_method, issue_date)
+    payment_type, status, due_date = terms.settle(order.payment_method, issue_date, charged=paid_with is not None)
     invoice = Invoice(
         partner_id=order.partner_id,
         customer_id=order.customer_id,
@@ -117,6 +132,7 @@ def invoice_for_order(order: OrderPlaced, terms: PaymentTerms) -> Invoice:
         issue_date=issue_date,
         due_date=due_date,
         lines=lines,
+        paid_with=paid_with if status == "paid" else None,
     )
     if invoice.total != order.total.amount:
         raise InvoiceRefused(

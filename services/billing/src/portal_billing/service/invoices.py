@@ -24,12 +24,22 @@ from portal_shared.events import Envelope
 from portal_shared.events.billing import InvoiceIssued, InvoiceLineInfo
 from portal_shared.events.subscriptions import OrderPlaced, SubscriptionChanged, SubscriptionRenewed
 from portal_shared.money import Money
+from portal_shared.payment_methods import check_checkout_payment
+from portal_shared.problems import InvalidInput
 
-from portal_billing.adapters.tables import credit_applications, credit_notes, invoice_lines, invoices, payments
+from portal_billing.adapters.tables import (
+    credit_applications,
+    credit_notes,
+    invoice_lines,
+    invoices,
+    payment_methods,
+    payments,
+)
 from portal_billing.domain.changes import credit_note_for_change, invoice_for_change, invoice_for_renewal
 from portal_billing.domain.credit_note import apply_credit, status_after_use
-from portal_billing.domain.invoice import Invoice, PaymentTerms, invoice_for_order, utc_date
+from portal_billing.domain.invoice import Invoice, PaidWith, PaymentTerms, invoice_for_order, utc_date
 from portal_billing.service import credit_notes as credit_note_service
+from portal_billing.service.payment_methods import method_label, stored_method
 from portal_billing.service.read_model import (
     NO_SNAPSHOT,
     current_partner,
@@ -42,7 +52,29 @@ async def issue_invoices_for_orders(
     uow: UnitOfWork, placed: list[tuple[Envelope, OrderPlaced]], terms: PaymentTerms
 ) -> None:
     """BIL-1: each order's invoice; an order already invoiced changes nothing (see store_invoices)."""
-    await store_invoices(uow, [(invoice_for_order(event, terms), envelope) for envelope, event in placed])
+    charged = await _charged_methods(uow, [event for _, event in placed])
+    await store_invoices(uow, [(invoice_for_order(event, terms, paid_with=charged.get(event.order_id)), envelope)
+                               for envelope, event in placed])
+
+
+async def _charged_methods(uow: UnitOfWork, orders: list[OrderPlaced]) -> dict[uuid.UUID, PaidWith]:
+    """BIL-4/BIL-5, checked again with billing's own payment methods (subscriptions checked its copy when the
+    order was placed): the method each card or PayPal order may be charged to, on the day it was placed. An
+    order missing here (the method was removed meanwhile, or never stored) is invoiced unpaid."""
+    ids = {o.payment_method_id for o in orders if o.payment_method_id is not None}
+    rows = {row.id: row for row in await uow.session.execute(
+        select(payment_methods).where(payment_methods.c.id.in_(ids)))} if ids else {}
+    charged = {}
+    for order in orders:
+        row = rows.get(order.payment_method_id)
+        try:
+            check_checkout_payment(order.payment_method, order.payment_method_id, stored_method(row) if row else None,
+                                   partner_id=order.partner_id, today=utc_date(order.placed_at))
+        except InvalidInput:
+            continue  # not charged: the invoice stays unpaid
+        if row is not None:  # a postpaid order passes the check and is charged to nothing
+            charged[order.order_id] = PaidWith(row.id, method_label(row))
+    return charged
 
 
 async def issue_renewal_invoices(
@@ -159,9 +191,10 @@ async def store_invoices(uow: UnitOfWork, issued: list[tuple[Invoice, Envelope]]
                        period_start=line.period_start, period_end=line.period_end, unit_price=line.unit_price,
                        amount=line.amount) for line in invoice.lines]
         if paid_at_checkout:
+            charged = invoice.paid_with  # set on every invoice paid at checkout (invoice_for_order)
             paid.append(dict(id=uuid.uuid4(), invoice_id=invoice_id, partner_id=invoice.partner_id,
-                             amount=paid_at_checkout, method="checkout", method_label="paid online at checkout",
-                             paid_at=now))
+                             amount=paid_at_checkout, method="checkout", payment_method_id=charged.payment_method_id,
+                             method_label=f"{charged.label} at checkout"[:60], paid_at=now))
         stored.append((invoice_id, number, invoice, envelope, used))
     await uow.copy(invoices, rows)
     await uow.copy(invoice_lines, lines)

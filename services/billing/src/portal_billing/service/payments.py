@@ -11,12 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.events.billing import InvoicePaid
 from portal_shared.http import Tenant
-from portal_shared.problems import InvalidInput, NotFound, RuleViolation
+from portal_shared.payment_methods import check_payment_method
+from portal_shared.problems import NotFound
 
 from portal_billing.adapters.tables import invoices, payment_methods, payments
 from portal_billing.bodies import PaymentCreate
 from portal_billing.domain.payment import amount_due, check_payment, status_after_payment
-from portal_billing.service.payment_methods import method_label
+from portal_billing.service.payment_methods import method_label, stored_method
 from portal_billing.service.queries import get_invoice
 
 
@@ -37,18 +38,10 @@ async def record_payment(
             raise NotFound("invoice")
         method, label = "manual", "payment recorded by the partner"
         if body.payment_method_id is not None:
-            stored = (
-                await uow.session.execute(
-                    select(payment_methods).where(
-                        payment_methods.c.id == body.payment_method_id, payment_methods.c.partner_id == tenant.partner_id
-                    )
-                )
-            ).first()
-            if stored is None:
-                raise InvalidInput("payment_method_id", "no such payment method", rule="BIL-4")
-            today = uow.clock.today()
-            if stored.type == "card" and (stored.exp_year, stored.exp_month) < (today.year, today.month):
-                raise RuleViolation("BIL-4", f"the card ending {stored.last4} expired; add a current card")
+            stored = (await uow.session.execute(
+                select(payment_methods).where(payment_methods.c.id == body.payment_method_id))).first()
+            check_payment_method(stored_method(stored) if stored else None, partner_id=tenant.partner_id,
+                                 today=uow.clock.today(), field="payment_method_id")
             method, label = stored.type, method_label(stored)
         due = amount_due(row.total, row.credit_applied, row.amount_paid)
         check_payment(row.status, due, body.amount, row.currency)

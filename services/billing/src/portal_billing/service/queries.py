@@ -183,6 +183,9 @@ async def get_invoice(uow_factory: UnitOfWorkFactory, tenant: Tenant, number: st
                 select(payments).where(payments.c.invoice_id == row.id).order_by(payments.c.paid_at, payments.c.id)
             )
         ]
+        # BIL-5: the stored method a card or PayPal order was charged to (null when the method was deleted since).
+        view["payment_method_id"] = next(
+            (p["payment_method_id"] for p in view["payments"] if p["method"] == "checkout"), None)
         view["credit_notes_applied"] = [
             {"number": c.number, "amount": _money(c.amount, row.currency)}
             for c in await uow.session.execute(

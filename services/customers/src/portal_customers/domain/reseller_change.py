@@ -34,8 +34,15 @@ class ResellerChangeCode:
     def expires_at(self) -> datetime:
         return self.issued_at + VALIDITY
 
-    def check_redeemable(self, now: datetime) -> None:
+    def state(self, now: datetime) -> str:
+        """`used`, `expired` or `pending`: what the redeem page tells the admin who opens the emailed link."""
         if self.used_at is not None:
+            return "used"
+        return "expired" if now >= self.expires_at else "pending"
+
+    def check_redeemable(self, now: datetime) -> None:
+        state = self.state(now)
+        if state == "used":
             raise RuleViolation("CUS-7", "this reseller change code was already used")
-        if now >= self.expires_at:
+        if state == "expired":
             raise RuleViolation("CUS-7", "this reseller change code expired; ask the partner for a new one")

@@ -23,6 +23,7 @@ from portal_shared.events.customers import (
 )
 from portal_shared.events.subscriptions import CustomerRequested
 from portal_shared.http import Tenant
+from portal_shared.links import invitation_link
 from portal_shared.problems import Problem, RuleViolation
 from portal_shared.security import digest, new_token
 
@@ -41,10 +42,6 @@ from portal_customers.domain.relationship import check_deletable
 from portal_customers.service.access import calling_partner, visible_customer
 
 LIVE_SUBSCRIPTION = ("active", "suspended", "trial")
-
-
-def invitation_url(public_url: str, token: str) -> str:
-    return f"{public_url.rstrip('/')}/v1/invitations/{token}/accept"
 
 
 async def create_customer(
@@ -153,7 +150,7 @@ async def insert_customer(uow: UnitOfWork, partner: Any, customer_id: uuid.UUID,
             anniversary_date=body.anniversary_date,
             extended_term_months=body.extended_term_months,
             invitation=InvitationInfo(
-                id=invitation_id, status="pending", email=email, accept_url=invitation_url(public_url, token)
+                id=invitation_id, status="pending", email=email, accept_url=invitation_link(public_url, token)
             ),
         ),
         partner_id=partner.id,

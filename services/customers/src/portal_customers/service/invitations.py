@@ -12,13 +12,13 @@ from portal_shared.api.customers import InvitationAcceptance, InvitationReminder
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.events.customers import InvitationAccepted, InvitationInfo, InvitationReminded
 from portal_shared.http import Tenant
+from portal_shared.links import invitation_link
 from portal_shared.problems import NotFound
 from portal_shared.security import digest, new_token
 
-from portal_customers.adapters.tables import customer_admins, customers, invitations
+from portal_customers.adapters.tables import customer_admins, customers, invitations, partners
 from portal_customers.domain.invitation import check_can_accept, check_can_remind, check_not_primary_admin_of_namesake
 from portal_customers.service.access import visible_customer
-from portal_customers.service.customers import invitation_url
 
 
 async def send_reminder(
@@ -51,7 +51,7 @@ async def send_reminder(
                 name=customer.name,
                 locale=customer.locale,
                 invitation=InvitationInfo(
-                    id=invitation.id, status="pending", email=email, accept_url=invitation_url(public_url, token)
+                    id=invitation.id, status="pending", email=email, accept_url=invitation_link(public_url, token)
                 ),
             ),
             partner_id=customer.partner_id,
@@ -103,3 +103,22 @@ async def accept_invitation(uow_factory: UnitOfWorkFactory, token: str, body: In
             customer_id=customer.id,
         )
     return {"customer_number": customer.number, "customer_name": customer.name, "status": "accepted"}
+
+
+async def invitation_by_token(uow_factory: UnitOfWorkFactory, token: str) -> dict[str, Any]:
+    """What the emailed link's page shows before the contact accepts (in the invitation email's language, the
+    customer's). Invitations have no expiry: the link works until it is used or replaced by a reminder's."""
+    query = (
+        select(invitations.c.status, invitations.c.email, customers.c.name, customers.c.number, customers.c.contact_name,
+               customers.c.locale, partners.c.name.label("partner_name"))
+        .join(customers, customers.c.id == invitations.c.customer_id)
+        .join(partners, partners.c.id == customers.c.partner_id)
+        .where(invitations.c.token_hash == digest(token))
+    )
+    async with uow_factory.read() as uow:
+        row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise NotFound("invitation")
+    return {"status": row.status, "customer_name": row.name, "customer_number": row.number,
+            "partner_name": row.partner_name, "contact_name": row.contact_name, "email": row.email,
+            "expires_at": None, "locale": row.locale}

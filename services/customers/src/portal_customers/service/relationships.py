@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.api.customers import RelationshipRequestCreate
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.events.customers import RelationshipAccepted, RelationshipRemoved, RelationshipRequested
 from portal_shared.http import Tenant
+from portal_shared.links import relationship_request_link
 from portal_shared.problems import NotFound, RuleViolation
 from portal_shared.security import digest, new_token
 
@@ -54,7 +55,7 @@ async def request_relationship(
         admin_email = await uow.session.scalar(primary_admin) or customer.contact_email
         token = new_token()
         request_id = uuid.uuid4()
-        url = f"{public_url.rstrip('/')}/v1/relationship-requests/{token}/accept"
+        url = relationship_request_link(public_url, token)
         subject, text = relationship_request_draft(partner.name, customer.name, url, partner.locale)
         await uow.session.execute(
             insert(relationship_requests).values(
@@ -137,3 +138,25 @@ async def remove_relationship(uow_factory: UnitOfWorkFactory, tenant: Tenant, cu
             partner_id=tenant.partner_id,
             customer_id=customer_id,
         )
+
+
+async def request_by_token(uow_factory: UnitOfWorkFactory, token: str) -> dict[str, Any]:
+    """What the personalised URL's page shows before the customer accepts: who asks, who comes along, in the
+    draft's language (the requesting partner's, as its email). A request has no expiry."""
+    along = partners.alias("along")
+    query = (
+        select(relationship_requests.c.status, customers.c.name, customers.c.number,
+               partners.c.name.label("partner_name"), partners.c.locale, along.c.name.label("along_name"))
+        .join(customers, customers.c.id == relationship_requests.c.customer_id)
+        .join(partners, partners.c.id == relationship_requests.c.partner_id)
+        .outerjoin(along, along.c.id == func.coalesce(relationship_requests.c.with_reseller_id,
+                                                      relationship_requests.c.with_distributor_id))
+        .where(relationship_requests.c.token_hash == digest(token))
+    )
+    async with uow_factory.read() as uow:
+        row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise NotFound("relationship request")
+    return {"status": row.status, "customer_name": row.name, "customer_number": row.number,
+            "partner_name": row.partner_name, "with_partner_name": row.along_name, "expires_at": None,
+            "locale": row.locale}

@@ -12,16 +12,20 @@ from portal_shared.api.customers import ResellerChangeCreate
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.events.customers import CustomerTransferred, ResellerChangeCodeIssued
 from portal_shared.http import Tenant
+from portal_shared.links import reseller_change_link
 from portal_shared.problems import NotFound, RuleViolation
 from portal_shared.security import digest
 
-from portal_customers.adapters.tables import customer_admins, customers, relationships, reseller_change_codes
+from portal_customers.adapters.tables import customer_admins, customers, partners, relationships, reseller_change_codes
 from portal_customers.domain.reseller_change import ResellerChangeCode, check_daily_limit, new_code
 from portal_customers.service.access import calling_partner
 
 
-async def issue_code(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: ResellerChangeCreate) -> dict[str, Any]:
-    """The new partner names the customer number and one admin's email; every admin receives the code."""
+async def issue_code(
+    uow_factory: UnitOfWorkFactory, tenant: Tenant, body: ResellerChangeCreate, public_url: str
+) -> dict[str, Any]:
+    """The new partner names the customer number and one admin's email; every admin receives the code, with the
+    link of the page that redeems it."""
     async with uow_factory() as uow:
         partner = await calling_partner(uow, tenant)
         customer = (
@@ -56,7 +60,7 @@ async def issue_code(uow_factory: UnitOfWorkFactory, tenant: Tenant, body: Resel
             ResellerChangeCodeIssued(
                 code_id=code_id, customer_id=customer.id, customer_number=customer.number, customer_name=customer.name,
                 to_partner_id=tenant.partner_id, to_partner_name=partner.name, admin_emails=sorted(admins), code=code,
-                expires_at=expires_at, locale=customer.locale,
+                expires_at=expires_at, locale=customer.locale, redeem_url=reseller_change_link(public_url, code),
             ),
             partner_id=tenant.partner_id,
             customer_id=customer.id,
@@ -101,3 +105,26 @@ async def redeem_code(uow_factory: UnitOfWorkFactory, code: str) -> dict[str, An
             customer_id=customer.id,
         )
     return {"customer_number": customer.number, "status": "transferred", "to_partner_id": str(row.to_partner_id)}
+
+
+async def code_details(uow_factory: UnitOfWorkFactory, code: str) -> dict[str, Any]:
+    """What the emailed link's page shows before an admin redeems: the customer, its current and its new
+    partner, the expiry, in the code email's language (the customer's)."""
+    current, new = partners.alias("current"), partners.alias("new")
+    query = (
+        select(reseller_change_codes.c.issued_at, reseller_change_codes.c.used_at, customers.c.name, customers.c.number,
+               customers.c.locale, current.c.name.label("from_name"), new.c.name.label("to_name"))
+        .join(customers, customers.c.id == reseller_change_codes.c.customer_id)
+        .join(current, current.c.id == customers.c.partner_id)
+        .join(new, new.c.id == reseller_change_codes.c.to_partner_id)
+        .where(reseller_change_codes.c.code_hash == digest(code.upper()))
+    )
+    async with uow_factory.read() as uow:
+        row = (await uow.session.execute(query)).first()
+        now = uow.clock.now()
+    if row is None:
+        raise NotFound("reseller change code")
+    change = ResellerChangeCode(issued_at=row.issued_at, used_at=row.used_at)
+    return {"status": change.state(now), "customer_name": row.name, "customer_number": row.number,
+            "partner_name": row.to_name, "from_partner_name": row.from_name,
+            "expires_at": change.expires_at.isoformat(), "locale": row.locale}

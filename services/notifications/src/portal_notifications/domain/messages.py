@@ -173,7 +173,8 @@ def relationship_request(event: RelationshipRequested, partner_name: str, admin_
 
 
 def reseller_change_code(event: ResellerChangeCodeIssued, admin_email: str) -> MessageDraft:
-    """CUS-7: the change code to one admin of the customer (the event names them all; each gets its own message).
+    """CUS-7: the change code to one admin of the customer (the event names them all; each gets its own message),
+    with the link of the page that redeems it (codes issued before the pages have the code only).
 
     The code is in the body only, never in the subject: the requesting partner
     lists its messages' subjects (GET /v1/notifications) and must not be able
@@ -188,6 +189,7 @@ def reseller_change_code(event: ResellerChangeCodeIssued, admin_email: str) -> M
             "customer": event.customer_name,
             "number": event.customer_number,
             "code": event.code,
+            "url": event.redeem_url,
             "expires": utc_text(event.expires_at),
         },
         per_recipient=True,

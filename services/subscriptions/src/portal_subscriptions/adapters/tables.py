@@ -1,7 +1,9 @@
 """The tables of service subscriptions (created by its Alembic migrations).
 
-`partners`, `customers`, `customer_partners` and `partner_links` are this
-service's read model, kept from events: eligibility, tenancy and resellers.
+`partners`, `customers`, `customer_partners`, `partner_links` and
+`payment_methods` are this service's read model, kept from events:
+eligibility, tenancy, resellers, and what a card or PayPal order may be
+charged to (BIL-4/BIL-5; a removed method's row is deleted).
 """
 
 from sqlalchemy import (
@@ -64,6 +66,17 @@ partner_links = Table(
     metadata,
     Column("reseller_id", UUID(as_uuid=True), primary_key=True),
     Column("distributor_id", UUID(as_uuid=True), primary_key=True),
+)
+
+payment_methods = Table(
+    "payment_methods",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("partner_id", UUID(as_uuid=True), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("last4", String(4)),
+    Column("exp_month", Integer),
+    Column("exp_year", Integer),
 )
 
 products = Table(

@@ -53,6 +53,7 @@ from portal_subscriptions.domain.pricing import (
 from portal_subscriptions.service.access import calling_partner, visible_customer
 from portal_subscriptions.service.carts import frozen_line, get_cart, priced_cart
 from portal_subscriptions.service.catalog import offer_of, offer_row, unit_price
+from portal_subscriptions.service.payment_methods import check_order_payment
 from portal_subscriptions.service.quotes import quote_for_update
 
 
@@ -116,7 +117,8 @@ async def record_order(
     uow: UnitOfWork, tenant: Tenant, partner: Any, customer_id: uuid.UUID, customer_name: str, customer_email: str,
     lines: list[dict[str, Any]], body: Checkout, *, quote_number: str | None, status: str,
 ) -> Any:
-    """COM-5: the order row, numbered, with its priced lines; resellers checked for distributors."""
+    """COM-5: the order row, numbered, with its priced lines; resellers checked for distributors, and the
+    payment (BIL-4/BIL-5: a card or PayPal order names a live method of the partner of that kind)."""
     if not lines:
         raise Problem(409, "the cart is empty", kind="com-1", title="Rule COM-1 refused the change")
     links = (await uow.session.execute(
@@ -127,6 +129,7 @@ async def record_order(
     check_resellers(partner.kind, body.reseller_id, body.additional_reseller_ids, resellers)
     distributors = {link.distributor_id for link in links if link.reseller_id == tenant.partner_id}
     provider = order_provider(partner.kind, tenant.partner_id, body.distributor_id, distributors)
+    await check_order_payment(uow, tenant, body.payment)
     return (await uow.session.execute(
         insert(orders).values(
             id=uuid.uuid4(),
