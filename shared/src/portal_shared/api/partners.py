@@ -63,3 +63,21 @@ class PartnerLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     distributor_id: uuid.UUID
+
+
+class UserUpdate(BaseModel):
+    """Off-boarding: change a user's roles, or disable it (its tokens stop at once) or enable it again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    disabled: bool | None = None
+
+
+class PasswordChange(BaseModel):
+    """The signed-in user changes its own password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=12, max_length=200)
