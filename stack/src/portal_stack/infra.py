@@ -72,8 +72,9 @@ class EmbeddedPostgres:
     Not through `pg_ctl`, which detaches the server into its own session, where it outlives a SIGKILL of the
     whole stack: the postmaster is started directly, in its own process group (Ctrl-C reaches the services
     first; `stop` shuts it down last) and with the kernel's parent-death signal set to SIGINT (fast shutdown),
-    so it stops however the process that started it ends. A start first stops any server an earlier run left
-    on the same data directory (`stop_orphans`).
+    so it stops however the process that started it ends (the signal follows the starting thread: start it from
+    one that lives as long as the process, as `make run` and the tests do). A start first stops any server an
+    earlier run left on the same data directory (`stop_orphans`).
     """
 
     def __init__(self, data_dir: Path) -> None:
