@@ -2,13 +2,13 @@
 response replayed), a user's token version (disabling a user or changing a password bumps it: older access
 tokens stop), and when an API key was last used.
 
-Revision ID: 0006_offboarding
+Revision ID: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_offboarding"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
