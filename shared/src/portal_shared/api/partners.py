@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 Role = Literal["global_admin", "admin_agent", "sales_agent", "billing_admin", "support_agent"]
 
@@ -71,7 +71,7 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     roles: list[Role] | None = Field(default=None, min_length=1)
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
 
 class PasswordChange(BaseModel):
