@@ -161,7 +161,7 @@ async def drain(stack, url: str, expected: int, timeout: float) -> dict:
             await asyncio.sleep(0.1)
         finished = time.perf_counter() - started
         await asyncio.sleep(1)
-        outbox_left = await conn.fetchval("SELECT count(*) FROM outbox")
+        outbox_left = await conn.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
         lines = await conn.fetchval("SELECT count(*) FROM invoice_lines")
     finally:
         await conn.close()

@@ -293,7 +293,7 @@ async def renewal_run(stack, url: str, due: date, expected: int) -> dict:
             pass
         renewed = await conn.fetchval(
             "SELECT count(*) FROM subscriptions WHERE term_start = $1 AND status = 'active'", due)
-        outbox = await conn.fetchval("SELECT count(*) FROM outbox")
+        outbox = await conn.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
     finally:
         await conn.close()
     assert response.status_code == 200, response.text[:500]

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,8 +18,15 @@ pytestmark = pytest.mark.infra
 
 
 async def _outbox_rows(uow_factory):
+    """The rows still to relay."""
     async with uow_factory.db.engine.connect() as conn:
-        return (await conn.execute(select(outbox.c.attempts).order_by(outbox.c.id))).all()
+        return (await conn.execute(
+            select(outbox.c.attempts).where(outbox.c.relayed_at.is_(None)).order_by(outbox.c.id))).all()
+
+
+async def _all_rows(uow_factory):
+    async with uow_factory.db.engine.connect() as conn:
+        return (await conn.execute(select(outbox.c.event_id, outbox.c.relayed_at).order_by(outbox.c.id))).all()
 
 
 async def test_x2_event_row_commits_with_the_change_and_not_without_it(uow_factory, customer_created):
@@ -110,3 +118,56 @@ async def test_x2_only_one_relay_publishes_at_a_time(infra, uow_factory, topic_p
         assert await second.publish_batch() == 1
     finally:
         await producer.stop()
+
+
+async def test_x2_relayed_events_stay_for_the_retention_window_then_are_deleted(
+    infra, uow_factory, topic_prefix, customer_created
+):
+    await ensure_topics(infra.kafka_bootstrap, [topic_prefix + CUSTOMERS], partitions=1, replication=1)
+    producer = new_producer(infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for n in range(3):
+            async with uow_factory() as uow:
+                await uow.publish(customer_created(n), partner_id=uuid.uuid4())
+        kept = OutboxRelay(uow_factory.db, producer, asyncio.Event(), topic_prefix=topic_prefix,
+                           retention=timedelta(hours=1))
+        assert await kept.publish_batch() == 3
+        assert await kept.pending() == 0 and await kept.publish_batch() == 0
+        assert await kept.delete_expired() == 0
+        assert all(row.relayed_at is not None for row in await _all_rows(uow_factory))
+        expired = OutboxRelay(uow_factory.db, producer, asyncio.Event(), topic_prefix=topic_prefix,
+                              retention=timedelta(0))
+        assert await expired.delete_expired() == 3
+        assert await _all_rows(uow_factory) == []
+    finally:
+        await producer.stop()
+
+
+async def test_x2_a_new_broker_gets_the_retained_events_again_in_order_before_new_ones(
+    infra, uow_factory, topic_prefix, customer_created
+):
+    """A broker that lost its topics (the embedded Tansu after a crash) answers another cluster id."""
+    topic = topic_prefix + CUSTOMERS
+    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=1, replication=1)
+    producer = new_producer(infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        relay = OutboxRelay(uow_factory.db, producer, asyncio.Event(), topic_prefix=topic_prefix)
+        assert await relay.adopt_broker("first") == 0
+        for n in range(2):
+            async with uow_factory() as uow:
+                await uow.publish(customer_created(n), partner_id=uuid.uuid4())
+        assert await relay.publish_batch() == 2
+        assert await relay.adopt_broker("first") == 0, "the same broker: nothing again"
+        async with uow_factory() as uow:
+            await uow.publish(customer_created(2), partner_id=uuid.uuid4())
+
+        assert await relay.adopt_broker("second") == 2
+        assert await relay.pending() == 3
+        assert await relay.publish_batch() == 3
+        records = await read_topic(infra.kafka_bootstrap, topic, count=5)
+    finally:
+        await producer.stop()
+    numbers = [json.loads(r.value)["payload"]["number"] for r in records]
+    assert numbers == ["C-00000000", "C-00000001", "C-00000000", "C-00000001", "C-00000002"]

@@ -25,6 +25,10 @@ OWN_ROUTES = {
     ("POST", "/v1/partners/me/users"): Capability.ADMINISTRATION,
     ("POST", "/v1/partners/me/api-keys"): Capability.ADMINISTRATION,
     ("DELETE", "/v1/partners/me/api-keys/{key_id}"): Capability.ADMINISTRATION,
+    ("GET", "/v1/partners/me/api-keys"): Capability.ADMINISTRATION,
+    ("GET", "/v1/partners/me/users"): Capability.ADMINISTRATION,
+    ("PATCH", "/v1/partners/me/users/{user_id}"): Capability.ADMINISTRATION,
+    ("POST", "/v1/auth/password"): PUBLIC,  # any signed-in user, for its own password
     ("GET", "/v1/audit"): Capability.ADMINISTRATION,
     ("GET", "/v1/search"): Capability.CUSTOMERS_READ,
     ("POST", "/v1/auth/token"): PUBLIC,

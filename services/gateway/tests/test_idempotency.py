@@ -21,9 +21,15 @@ def test_x4_the_same_request_is_method_path_query_and_body():
 
 
 def test_x4_verdicts():
-    assert verdict("f", 201, "f") is Verdict.REPLAY
-    assert verdict("f", None, "f") is Verdict.IN_PROGRESS
-    assert verdict("f", 201, "g") is Verdict.REUSED
+    assert verdict("user:a", "f", 201, "user:a", "f") is Verdict.REPLAY
+    assert verdict("user:a", "f", None, "user:a", "f") is Verdict.IN_PROGRESS
+    assert verdict("user:a", "f", 201, "user:a", "g") is Verdict.REUSED
+
+
+def test_trust_2_a_stored_response_is_replayed_only_to_the_principal_that_made_it():
+    assert verdict("api_key:admin", "f", 201, "api_key:support", "f") is Verdict.REUSED
+    assert verdict("api_key:admin", "f", None, "api_key:support", "f") is Verdict.REUSED
+    assert verdict(None, "f", 201, "api_key:support", "f") is Verdict.REUSED
     assert storable(422) and storable(201) and not storable(503)
     assert valid_key("0b6e3c1a-3f5e-4c43-9a8e-0d5d1c1b2a3f") and not valid_key("") and not valid_key("a b")
     assert not valid_key("k" * 256)

@@ -130,7 +130,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.mark.infra
-async def test_sign_ins_are_limited_per_username_so_a_password_cannot_be_guessed(gateway_app, partner):
+async def test_sign_ins_are_limited_per_username_and_address_so_a_password_cannot_be_guessed(gateway_app, partner):
     seller = await partner()
     async with gateway_app(login_per_minute=3, login_burst=3) as client:
         email, other = await _user(client, seller.id), await _user(client, seller.id)
@@ -151,3 +151,16 @@ async def test_sign_ins_are_limited_per_client_address_across_usernames(gateway_
         answers = [await client.post("/v1/auth/token", data={"username": await _user(client, seller.id),
                                                              "password": PASSWORD}) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
+
+
+@pytest.mark.infra
+async def test_trust_12_guessing_the_current_password_of_a_password_change_is_limited_too(gateway_app, partner):
+    seller = await partner()
+    async with gateway_app(login_per_minute=2, login_burst=2) as client:
+        email = await _user(client, seller.id)
+        token = (await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        answers = [await client.post("/v1/auth/password", headers=headers,
+                                     json={"current_password": f"guess-{i}", "new_password": "n" * 16})
+                   for i in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 429]

@@ -252,3 +252,10 @@ def test_cus5_relationship_request_is_the_partners_draft_to_the_customers_admin_
     assert message.body_text.startswith("Hello,\n\nDistribuidora Demo would like to become a reseller for Hola SA.")
     assert event.url in message.body_text and f'href="{event.url}"' in message.body_html
     assert "en nombre de Distribuidora Demo" in message.body_text
+
+
+def test_trust_12_invoice_emails_are_billing_data_the_log_can_leave_out():
+    from portal_notifications.domain.messages import BILLING_TEMPLATES, EXCLUDABLE
+
+    assert {"invoice_issued", "invoice_overdue"} <= BILLING_TEMPLATES == EXCLUDABLE["billing"]
+    assert not BILLING_TEMPLATES & {"customer_invitation", "order_activation", "quote_sent", "license_resend"}

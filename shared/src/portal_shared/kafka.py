@@ -54,6 +54,20 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int, r
         await admin.close()
 
 
+async def cluster_id(bootstrap: str) -> str:
+    """The cluster's id from its metadata: what the outbox records to notice a new, empty broker.
+
+    Apache Kafka keeps one id for a cluster's life; Tansu answers whatever `--cluster-id` it was started with,
+    and the embedded stack gives each start its own.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await start_with_retry(admin, "admin")
+    try:
+        return str((await admin.describe_cluster())["cluster_id"])
+    finally:
+        await admin.close()
+
+
 async def log_end_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
     """The offset after each partition's last record, read with `reader` (a started consumer, reassigned here).
 

@@ -89,6 +89,28 @@ def create_messaging_tables() -> None:
     )
 
 
+def add_outbox_retention() -> None:
+    """Called by each service's outbox-retention migration: relayed rows are kept (`relayed_at`) and the broker
+    they went to is recorded (`outbox_broker`), so a new, empty broker gets them again (the crash guarantee)."""
+    op.add_column("outbox", sa.Column("relayed_at", sa.DateTime(timezone=True)))
+    op.create_index("outbox_unrelayed", "outbox", ["id"], postgresql_where=sa.text("relayed_at IS NULL"))
+    op.create_index("outbox_relayed", "outbox", ["relayed_at"], postgresql_where=sa.text("relayed_at IS NOT NULL"))
+    op.create_table(
+        "outbox_broker",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("cluster_id", sa.Text, nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
+def drop_outbox_retention() -> None:
+    op.drop_table("outbox_broker")
+    op.drop_index("outbox_relayed", table_name="outbox")
+    op.drop_index("outbox_unrelayed", table_name="outbox")
+    op.execute("DELETE FROM outbox WHERE relayed_at IS NOT NULL")
+    op.drop_column("outbox", "relayed_at")
+
+
 def drop_messaging_tables() -> None:
     for table in ("test_clock", "processed_events", "outbox"):
         op.drop_table(table)

@@ -3,8 +3,14 @@
 One relay at a time per database holds a transaction-level advisory lock, so
 two replicas never publish the same customer's events out of order; rows are
 claimed with FOR UPDATE SKIP LOCKED, sent with the customer as the key, and
-deleted only once the broker acknowledged them. A failed row keeps its place,
+marked relayed once the broker acknowledged them. A failed row keeps its place,
 counts the attempt and waits with exponential backoff.
+
+A relayed row is kept for the retention window (then deleted by `delete_expired`),
+because a broker can lose what it acknowledged: the embedded Tansu keeps topics in
+memory, so a crash of `make run` empties it. `adopt_broker` runs at start: when
+the broker's cluster id is not the one the retained rows went to, they are
+published again, before anything new (consumers de-duplicate by event_id).
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ from datetime import timedelta
 import structlog
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Interval, Text, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.db import Database
-from portal_shared.messaging_tables import outbox
+from portal_shared.messaging_tables import outbox, outbox_broker
 from portal_shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
 
 log = structlog.get_logger("portal.outbox")
 
 RELAY_LOCK = 0x6F7574626F78  # "outbox": one relay per database at a time
 _MAX_BACKOFF = timedelta(seconds=60)
+_CLEANUP_BATCH = 10_000
 
 
 def backoff(attempts: int) -> timedelta:
@@ -47,8 +55,10 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.5,
         topic_prefix: str = "",
+        retention: timedelta = timedelta(hours=72),
     ) -> None:
         self._prefix = topic_prefix
+        self._retention = retention
         self._db = db
         self._producer = producer
         self._wakeup = wakeup
@@ -73,7 +83,54 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         async with self._db.engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(outbox)))
+            return int(await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.relayed_at.is_(None))))
+
+    async def adopt_broker(self, cluster_id: str) -> int:
+        """Record the broker relayed to; if it is not the one the retained rows went to, mark them unrelayed
+        (they go out again, in id order, before newer rows). Returns how many rows will be published again."""
+        async with self._db.engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(RELAY_LOCK)))
+            known = await conn.scalar(select(outbox_broker.c.cluster_id).where(outbox_broker.c.id == 1))
+            if known == cluster_id:
+                return 0
+            again = 0
+            if known is not None:
+                again = (await conn.execute(
+                    update(outbox).where(outbox.c.relayed_at.is_not(None))
+                    .values(relayed_at=None, attempts=0, next_attempt_at=func.now())
+                )).rowcount
+            await conn.execute(
+                insert(outbox_broker).values(id=1, cluster_id=cluster_id)
+                .on_conflict_do_update(index_elements=["id"], set_={"cluster_id": cluster_id, "since": func.now()})
+            )
+        log.warning("new broker; retained outbox events published again", cluster_id=cluster_id,
+                    previous=known, events=again)
+        return again
+
+    async def delete_expired(self) -> int:
+        """Delete relayed rows older than the retention window, a bounded batch per statement."""
+        deleted = 0
+        while True:
+            async with self._db.engine.begin() as conn:
+                expired = (
+                    select(outbox.c.id)
+                    .where(outbox.c.relayed_at < func.now() - literal(self._retention, Interval()))
+                    .limit(_CLEANUP_BATCH)
+                )
+                count = (await conn.execute(delete(outbox).where(outbox.c.id.in_(expired.scalar_subquery())))).rowcount
+            deleted += count
+            if count < _CLEANUP_BATCH:
+                return deleted
+
+    async def run_cleanup(self, interval_seconds: float) -> None:
+        while True:
+            try:
+                await self.delete_expired()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox clean-up failed; the next run retries")
+            await asyncio.sleep(interval_seconds)
 
     async def publish_batch(self) -> int:
         """One pass: returns how many events the broker acknowledged."""
@@ -86,7 +143,7 @@ class OutboxRelay:
                     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.type, outbox.c.event_id,
                            outbox.c.envelope.cast(Text).label("body"),
                            outbox.c.envelope["correlation_id"].astext.label("correlation_id"), outbox.c.attempts)
-                    .where(outbox.c.next_attempt_at <= func.now())
+                    .where(outbox.c.relayed_at.is_(None), outbox.c.next_attempt_at <= func.now())
                     .order_by(outbox.c.id)
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
@@ -99,7 +156,7 @@ class OutboxRelay:
             done = {row.id for row, error in zip(rows, results, strict=True) if error is None}
             failed = [(row, error) for row, error in zip(rows, results, strict=True) if error is not None]
             if done:
-                await conn.execute(delete(outbox).where(outbox.c.id.in_(done)))
+                await conn.execute(update(outbox).where(outbox.c.id.in_(done)).values(relayed_at=func.now()))
             for row, error in failed:
                 await conn.execute(
                     update(outbox)

@@ -35,7 +35,7 @@ from portal_shared.db import Database, UnitOfWorkFactory
 from portal_shared.events.base import Event
 from portal_shared.events.topics import ALL_TOPICS, dlq_topic
 from portal_shared.http import GatewayOnly, RequestContextMiddleware
-from portal_shared.kafka import consumer_lag, ensure_topics, new_producer, start_with_retry
+from portal_shared.kafka import cluster_id, consumer_lag, ensure_topics, new_producer, start_with_retry
 from portal_shared.logging import configure_logging
 from portal_shared.messaging_tables import test_clock
 from portal_shared.migrations import upgrade
@@ -100,8 +100,13 @@ class Runtime:
                     batch_size=self.settings.outbox_batch_size,
                     poll_seconds=self.settings.outbox_poll_seconds,
                     topic_prefix=prefix,
+                    retention=timedelta(hours=self.settings.outbox_retention_hours),
                 )
+                # Before anything new is relayed: a new, empty broker gets the retained events again.
+                await self.relay.adopt_broker(await cluster_id(bootstrap))
                 self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+                self._tasks.append(asyncio.create_task(
+                    self.relay.run_cleanup(self.settings.scheduler_interval_seconds), name="outbox-cleanup"))
             if self.parts.consumer is not None:
                 self.broker = KafkaBroker(bootstrap, logger=logging.getLogger("faststream"), log_level=logging.DEBUG)
                 self.parts.consumer.attach(

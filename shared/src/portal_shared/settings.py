@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     consumer_retry_later_seconds: float = Field(default=60.0, gt=0, description="how long to wait for an event from another topic")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_retention_hours: float = Field(
+        default=72.0, ge=0,
+        description="how long a relayed event stays in the outbox, to be published again to a new, empty broker",
+    )
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
     service_token_keys: SecretStr | None = Field(
         default=None, description="keys of the gateway's service tokens, comma-separated: the first signs, all verify"

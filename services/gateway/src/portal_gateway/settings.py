@@ -29,8 +29,10 @@ class Settings(ServiceSettings):
     rate_limit_burst: int = Field(default=1000, ge=1, description="bucket size per partner")
     rate_limit_key_per_minute: int = Field(default=3000, ge=1, description="per API key or user")
     rate_limit_key_burst: int = Field(default=500, ge=1, description="bucket size per API key or user")
-    login_per_minute: int = Field(default=10, ge=0, description="token requests per username (0: no login limits)")
-    login_burst: int = Field(default=10, ge=1, description="bucket size per username")
+    login_per_minute: int = Field(
+        default=10, ge=0, description="token requests per (username, client address) (0: no login limits)"
+    )
+    login_burst: int = Field(default=10, ge=1, description="bucket size per (username, client address)")
     login_ip_per_minute: int = Field(default=120, ge=1, description="token requests per client address")
     login_ip_burst: int = Field(default=60, ge=1, description="bucket size per client address")
     audit_retention_days: int = Field(default=365, ge=1, description="audit entries older than this are purged (X-6)")

@@ -30,11 +30,13 @@ async def list_notifications(
     template: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["queued", "sent", "failed"] | None = None,
     customer_id: uuid.UUID | None = None,
+    exclude: Annotated[list[Literal["billing"]] | None, Query(description="kinds of messages to leave out")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     return await messages.list_messages(
-        uow, tenant, to=to, template=template, status=status, customer_id=customer_id, limit=limit, cursor=cursor
+        uow, tenant, to=to, template=template, status=status, customer_id=customer_id, exclude=set(exclude or ()),
+        limit=limit, cursor=cursor,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from portal_shared.api.fields import NameText
 
@@ -65,3 +65,21 @@ class PartnerLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     distributor_id: uuid.UUID
+
+
+class UserUpdate(BaseModel):
+    """Off-boarding: change a user's roles, or disable it (its tokens stop at once) or enable it again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    disabled: StrictBool | None = None
+
+
+class PasswordChange(BaseModel):
+    """The signed-in user changes its own password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=12, max_length=200)

@@ -42,6 +42,7 @@ users = Table(
     Column("roles", ARRAY(String(30)), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True)),
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -56,6 +57,7 @@ api_keys = Table(
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
 )
 
 idempotency_keys = Table(
@@ -63,6 +65,7 @@ idempotency_keys = Table(
     metadata,
     Column("owner", String(64), primary_key=True),
     Column("key", String(255), primary_key=True),
+    Column("principal", String(100)),
     Column("fingerprint", String(64), nullable=False),
     Column("status", Integer),
     Column("content_type", String(200)),

@@ -1,11 +1,13 @@
 """X-4 idempotency keys, as Stripe does them: what a key is, what makes two requests the same, what may be stored.
 
-A key belongs to one owner (a partner, or the operator). The first request with
-a key runs and its response is stored; the same key with the same request
-(method, path, query and body) replays that response; the same key with another
-request is refused (422, `idempotency-key-reused`); while the first still runs a
-second one is refused (409, `idempotency-key-in-progress`). A 5xx is not stored:
-the key is released, so a retry runs again.
+A key belongs to one owner (a partner, or the operator) and was claimed by one
+principal of it (a user or an API key). The first request with a key runs and
+its response is stored; the same key with the same request (method, path, query
+and body) by the same principal replays that response; the same key with another
+request, or by another principal, is refused (422, `idempotency-key-reused`:
+a stored response never reaches a caller it was not made for); while the first
+still runs a second one is refused (409, `idempotency-key-in-progress`). A 5xx
+is not stored: the key is released, so a retry runs again.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def verdict(stored_fingerprint: str, stored_status: int | None, fingerprint_: str) -> Verdict:
-    """A key already claimed: replay its response, or refuse the request."""
-    if stored_fingerprint != fingerprint_:
+def verdict(stored_principal: str | None, stored_fingerprint: str, stored_status: int | None, principal: str,
+            fingerprint_: str) -> Verdict:
+    """A key already claimed: replay its response, or refuse the request (another caller's key is refused,
+    whatever its state, so a caller learns nothing of another's request)."""
+    if stored_principal != principal or stored_fingerprint != fingerprint_:
         return Verdict.REUSED
     if stored_status is None:
         return Verdict.IN_PROGRESS

@@ -57,6 +57,9 @@ class Route:
     query: dict[str, Any] = field(default_factory=dict)
     public: bool = False
     stream: bool = False
+    # Without this capability the caller sees only part of the list: the gateway adds `hidden[1]` to the query
+    # (e.g. `exclude=billing`) and the owning service leaves those items out (SPEC §0).
+    hidden: tuple[Capability, str] | None = None
 
 
 _PAGE = {"limit": int, "cursor": str}
@@ -215,8 +218,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/reconciliation.csv", "billing", B, "Reconciliation export of a period (BIL-7)", query=_RANGE,
           stream=True),
     # Notifications (NOT-*)
-    Route("GET", "/v1/notifications", "notifications", Capability.SUPPORT_READ, "Emails sent to the partner's customers",
-          query={"to": str, "template": str, "status": str, "customer_id": uuid.UUID, **_PAGE}),
+    Route("GET", "/v1/notifications", "notifications", Capability.SUPPORT_READ,
+          "Emails sent to the partner's customers (billing emails only to roles with the billing right)",
+          query={"to": str, "template": str, "status": str, "customer_id": uuid.UUID, **_PAGE},
+          hidden=(B, "exclude=billing")),
     Route("GET", "/v1/webhooks/event-types", "notifications", A, "Event types a webhook can receive, with their schemas"),
     Route("POST", "/v1/webhooks", "notifications", A, "Register a webhook; its signing secret is shown once (NOT-4)",
           body=WebhookCreate, status_code=201),

@@ -1,4 +1,9 @@
-"""User access tokens: short-lived, HMAC-signed (HS256), checked against the clock."""
+"""User access tokens: short-lived, HMAC-signed (HS256), checked against the clock.
+
+A token carries its user's token version (`ver`): disabling the user or changing
+its password bumps the version, so every token issued before stops at once
+(the gateway compares it with the user's row when it authenticates).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ API_KEY_PREFIX = "ppk_"
 class AccessClaims:
     user_id: uuid.UUID
     partner_id: uuid.UUID
+    version: int = 0
 
 
 def issue_access_token(claims: AccessClaims, *, secret: str, now: datetime, ttl: timedelta) -> str:
@@ -24,6 +30,7 @@ def issue_access_token(claims: AccessClaims, *, secret: str, now: datetime, ttl:
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "typ": "access",
+        "ver": claims.version,
     }
     return jwt.encode(payload, secret, algorithm="HS256")
 
@@ -34,9 +41,10 @@ def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims
         payload = jwt.decode(
             token, secret, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False, "require": ["sub", "pid", "exp"]}
         )
-        if payload.get("typ") != "access" or payload["exp"] <= now.timestamp():
+        version = payload.get("ver", 0)
+        if payload.get("typ") != "access" or payload["exp"] <= now.timestamp() or type(version) is not int:
             return None
-        return AccessClaims(user_id=uuid.UUID(payload["sub"]), partner_id=uuid.UUID(payload["pid"]))
+        return AccessClaims(user_id=uuid.UUID(payload["sub"]), partner_id=uuid.UUID(payload["pid"]), version=version)
     except (jwt.PyJWTError, ValueError, KeyError):
         return None
 

@@ -61,6 +61,11 @@ TEMPLATES = (
     "webhook_disabled",
 )
 
+# Billing data (SPEC §0: support reads everything of the tenant but billing): the gateway asks for the message log
+# without them (`exclude=billing`) for a caller whose roles lack the billing right.
+BILLING_TEMPLATES = frozenset(t for t in TEMPLATES if t.startswith(("invoice_", "credit_note", "payment")))
+EXCLUDABLE = {"billing": BILLING_TEMPLATES}
+
 # SubscriptionChanged.change values that mail the customer, and their template.
 SUBSCRIPTION_CHANGE_TEMPLATES = {
     "suspended": "subscription_suspended",

@@ -18,7 +18,7 @@ from portal_shared.http import Tenant
 from portal_shared.pagination import older_than, page
 
 from portal_notifications.adapters.tables import message_attachments, messages
-from portal_notifications.domain.messages import MessageDraft
+from portal_notifications.domain.messages import EXCLUDABLE, MessageDraft
 from portal_notifications.rendering import render
 
 
@@ -114,10 +114,14 @@ async def list_messages(
     template: str | None,
     status: str | None,
     customer_id: uuid.UUID | None,
+    exclude: set[str],
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
+    """The partner's messages, newest first; `exclude` names kinds left out (`EXCLUDABLE`, e.g. billing)."""
     query = select(*_LISTED).where(messages.c.partner_id == tenant.partner_id)
+    if hidden := {template for kind in exclude for template in EXCLUDABLE[kind]}:
+        query = query.where(messages.c.template.not_in(hidden))
     if to:
         query = query.where(messages.c.to_email == to)
     if template:

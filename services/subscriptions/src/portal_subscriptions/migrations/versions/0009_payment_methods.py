@@ -1,14 +1,14 @@
 """The partners' payment methods, kept from billing's events, so that a card or PayPal order is checked when it
 is placed (BIL-4/BIL-5).
 
-Revision ID: 0009_payment_methods
+Revision ID: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-revision = "0009_payment_methods"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
