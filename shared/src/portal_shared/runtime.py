@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.clock import Clock, ClockError, parse_duration
+from portal_shared.consistency import ConsistencyMiddleware
 from portal_shared.consumer import EventConsumer
 from portal_shared.db import Database, UnitOfWorkFactory
 from portal_shared.events.base import Event
@@ -271,6 +272,12 @@ def _operations_router(*, internal: bool) -> APIRouter:
             raise Problem(422, str(exc), errors=[{"field": "now" if body.now else "advance", "message": str(exc)}]) from None
         return {"now": now.isoformat(), "ran": await runtime.run_due_jobs()}
 
+    @router.get("/internal/consumes", include_in_schema=False)
+    async def consumes(request: Request) -> dict[str, Any]:
+        """The event types this service's consumer handles: the ones the gateway has a request wait for."""
+        consumer = runtime_of(request).parts.consumer
+        return {"consumes": sorted({contract.TYPE for contract in consumer.contracts}) if consumer else []}
+
     @router.get("/internal/status", include_in_schema=False)
     async def status(request: Request) -> dict[str, Any]:
         runtime = runtime_of(request)
@@ -298,6 +305,8 @@ def create_service_app(settings: ServiceSettings, parts: ServiceParts, *, title:
     app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.runtime = runtime
     app.state.settings = settings
+    if internal:  # a service behind the gateway (read-your-writes, see consistency.py)
+        app.add_middleware(ConsistencyMiddleware)  # inside the request context: its 503 carries the request id
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     # The routes go on the app's own router: FastAPI resolves an included router's routes again on every

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    consistency_wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long a request waits for the caller's own earlier events (then 503)"
+    )
 
     @field_validator("database_url")
     @classmethod
