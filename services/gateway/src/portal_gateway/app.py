@@ -23,12 +23,13 @@ def create_app(settings: Settings) -> FastAPI:
     services = ServiceClients(settings.service_urls(), timeout=settings.service_timeout_seconds)
     principals = PrincipalCache(settings.database_url.replace("+asyncpg", "", 1), ttl=settings.principal_cache_seconds)
     caching = [principals.start] if settings.principal_cache_seconds else []
+    pending = consistency.PendingIndex(settings.database_url.replace("+asyncpg", "", 1))
     app = create_service_app(
         settings,
         ServiceParts(
             routers=[api.router],
-            on_startup=caching,
-            on_shutdown=[services.close, principals.stop],
+            on_startup=[*caching, pending.start],
+            on_shutdown=[services.close, principals.stop, pending.stop],
             due_jobs={
                 "idempotency_keys": idempotency.purge_expired,
                 "rate_buckets": rate_limits.purge_idle,
@@ -40,9 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
         internal=False,
     )
     app.state.services = services
-    app.state.consistency = consistency.Tracker(
-        app.state.runtime.uow, consistency.Consumers(services), window_seconds=settings.consistency_window_seconds
-    )
+    app.state.consistency = consistency.Tracker(app.state.runtime.uow, consistency.Consumers(services), pending)
     app.state.principals = principals
     app.state.rate_leases = Leases()
     # Outside production a missing signing key is generated: tokens then last as long as this process.
