@@ -4,7 +4,7 @@ A service reports in `X-Portal-Events` what a request published (see
 `portal_shared.consistency`). The gateway strips the header from the client's
 answer and keeps each event as pending for the calling partner, once per service
 that consumes its type (each service lists its types at `GET /internal/consumes`,
-asked once and cached; a service that does not answer is asked again later). On the
+asked on first use and every few minutes; a service that does not answer is asked again after seconds). On the
 partner's next request to a service, its pending ids go along in `X-Portal-After`
 (the newest `MAX_AFTER_IDS`), and the service answers only once it has handled
 them (or 503 `consistency-timeout`). Once it answered anything else, those rows
@@ -42,6 +42,7 @@ from portal_gateway.adapters.services import Answer, ServiceClients, StreamedAns
 log = structlog.get_logger("portal.gateway.consistency")
 
 _ASK_AGAIN_SECONDS = 2.0
+_REFRESH_SECONDS = 300.0
 CHANNEL = "portal_pending"
 
 # Written as text: one compiled statement, cached by the driver (see rate_limits.py for why).
@@ -80,7 +81,7 @@ def published(answer: Answer | StreamedAnswer) -> list[tuple[uuid.UUID, str]]:
 
 
 class Consumers:
-    """Which services consume which event types: each service's own list, asked once."""
+    """Which services consume which event types: each service's own list, cached."""
 
     def __init__(self, services: ServiceClients) -> None:
         self._services = services
@@ -94,13 +95,13 @@ class Consumers:
         return {kind: [name for name, types in self._types.items() if kind in types] for kind in set(event_types)}
 
     async def _learn(self) -> None:
-        unknown = [name for name in self._services.names if name not in self._types]
-        if not unknown:
+        now = time.monotonic()
+        due = [name for name in self._services.names if self._due(name, now)]
+        if not due:
             return
         async with self._lock:
-            now = time.monotonic()
-            for name in unknown:
-                if name in self._types or now - self._asked_at.get(name, -_ASK_AGAIN_SECONDS) < _ASK_AGAIN_SECONDS:
+            for name in due:
+                if not self._due(name, now):  # asked meanwhile, by a concurrent request
                     continue
                 self._asked_at[name] = now
                 try:
@@ -108,8 +109,14 @@ class Consumers:
                     if answer.status_code == 200:
                         self._types[name] = frozenset(answer.json()["consumes"])
                 except (Problem, ValueError, KeyError) as exc:
-                    # Down now: its events of this moment are not waited for; it is asked again on a later write.
+                    # Down now: until it answers, its last known list (none at first: not waited for) applies.
                     log.warning("could not learn what a service consumes", service=name, error=repr(exc))
+
+    def _due(self, name: str, now: float) -> bool:
+        """Unknown services are asked again every few seconds, known ones every few minutes (a new version of a
+        service may consume more types)."""
+        every = _REFRESH_SECONDS if name in self._types else _ASK_AGAIN_SECONDS
+        return now - self._asked_at.get(name, -every) >= every
 
 
 Pair = tuple[uuid.UUID, str]
