@@ -104,3 +104,17 @@ def test_trust_4_services_list_only_the_event_types_their_consumers_handle(stack
     assert "customer.created" in consumes["subscriptions"] and "order.placed" not in consumes["subscriptions"]
     assert {"order.placed", "subscription.created"} <= consumes["customers"]
     assert "customer.created" not in consumes["customers"]
+
+
+def test_trust_4_a_reseller_just_linked_is_named_in_the_distributor_s_next_checkout(gateway, catalog):
+    distributor = gateway.create_partner(kind="distributor")
+    reseller = gateway.create_partner(kind="reseller")
+    linked = gateway.http.post(f"/v1/partners/{reseller.id}/links", headers=gateway.operator,
+                               json={"distributor_id": distributor.id})
+    assert linked.status_code == 201, linked.text
+    customer = distributor.post("/v1/customers", json=customer_body()).json()
+    assert distributor.post(f"/v1/customers/{customer['id']}/cart/items", json=ITEM).status_code == 201
+    order = distributor.post(f"/v1/customers/{customer['id']}/cart/checkout",
+                             json={"payment": {"method": "postpaid"}, "reseller_id": reseller.id})
+    assert order.status_code == 201, order.text
+    assert order.json()["reseller_id"] == reseller.id
