@@ -111,6 +111,7 @@ class Runtime:
                     max_attempts=self.settings.consumer_max_attempts,
                     retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
                     retry_later_seconds=self.settings.consumer_retry_later_seconds,
+                    fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
                     topic_prefix=prefix,
                     settings=self.settings,
                 )

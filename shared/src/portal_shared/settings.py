@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_later_seconds: float = Field(default=60.0, gt=0, description="how long to wait for an event from another topic")
+    consumer_fetch_max_wait_ms: int = Field(
+        default=500, ge=10, le=10_000, description="how long the broker may hold a consumer's fetch (the embedded broker: 100)"
+    )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
