@@ -118,3 +118,16 @@ def test_trust_4_a_reseller_just_linked_is_named_in_the_distributor_s_next_check
                              json={"payment": {"method": "postpaid"}, "reseller_id": reseller.id})
     assert order.status_code == 201, order.text
     assert order.json()["reseller_id"] == reseller.id
+
+
+def test_trust_4_the_end_customer_of_an_order_for_a_new_customer_is_found_at_once(seller):
+    """COM-7 answers 202 and service customers creates the account from the order's event: the very next call
+    finds it (the order's own completion, a cascade of that, stays eventual as the 202 says)."""
+    end_customer = customer_body()
+    placed = seller.post("/v1/orders", json={
+        "end_customer": end_customer, "payment": {"method": "postpaid"},
+        "lines": [{"offer_id": "forge-ide", "quantity": 1, "term": "P1Y", "billing_frequency": "annual"}]})
+    assert placed.status_code == 202, placed.text
+    customer = seller.get(f"/v1/customers/{placed.json()['customer_id']}")
+    assert customer.status_code == 200, customer.text
+    assert customer.json()["name"] == end_customer["name"]
