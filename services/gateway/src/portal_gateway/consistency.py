@@ -4,11 +4,12 @@ A service reports in `X-Portal-Events` what a request published (see
 `portal_shared.consistency`). The gateway strips the header from the client's
 answer and keeps each event as pending for the calling partner, once per service
 that consumes its type (each service lists its types at `GET /internal/consumes`,
-asked on first use and every few minutes; a service that does not answer is asked again after seconds). On the
-partner's next request to a service, its pending ids go along in `X-Portal-After`
-(the newest `MAX_AFTER_IDS`), and the service answers only once it has handled
-them (or 503 `consistency-timeout`). Once it answered anything else, those rows
-are deleted; rows older than `CONSISTENCY_WINDOW_SECONDS` are pruned by a due job.
+asked on first use and every few minutes; one that does not answer, again after
+seconds). On the partner's next request to a service, its pending ids go along in
+`X-Portal-After` (the newest `MAX_AFTER_IDS`), and the service answers only once it
+has handled them (or 503 `consistency-timeout`). Once it answered anything else,
+those rows are deleted; rows older than `CONSISTENCY_WINDOW_SECONDS` are pruned by
+a due job.
 
 The rows live in the gateway's database, so every replica sees a write made
 through another one. Most requests find nothing pending, and skip the lookup:
