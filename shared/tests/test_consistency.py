@@ -110,7 +110,8 @@ async def test_trust_4_an_event_a_handler_retried_later_is_waited_for_until_hand
     consumer.retry_backoff = 0.01
     event = customer_created(1)
     envelope = Envelope(type=event.TYPE, version=event.VERSION, occurred_at="2026-01-01T00:00:00Z",
-                        partner_id=event.partner_id, customer_id=event.customer_id, payload=event.model_dump(mode="json"))
+                        partner_id=event.partner_id, customer_id=event.customer_id,
+                        payload=event.model_dump(mode="json"))
     ids = [envelope.event_id]
     assert not await wait_processed(uow_factory.db, consumer.name, ids, timeout=0.05)
     await consumer.process(CUSTOMERS, envelope.model_dump_json().encode(), {})

@@ -43,7 +43,8 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_later_seconds: float = Field(default=60.0, gt=0, description="how long to wait for an event from another topic")
     consumer_fetch_max_wait_ms: int = Field(
-        default=500, ge=10, le=10_000, description="how long the broker may hold a consumer's fetch (the embedded broker: 100)"
+        default=500, ge=10, le=10_000,
+        description="how long the broker may hold a consumer's fetch (the embedded broker: 100)",
     )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)

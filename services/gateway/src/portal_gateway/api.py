@@ -90,13 +90,17 @@ def tenant_headers(principal: Principal) -> dict[str, str]:
 
 
 @router.post("/v1/partners", status_code=201, tags=["partners"], summary="Operator creates a partner and its first global_admin")
-async def create_partner(body: PartnerCreate, _: Operator, uow: UoW, services: Services, request: Request) -> dict[str, Any]:
+async def create_partner(
+    body: PartnerCreate, _: Operator, uow: UoW, services: Services, request: Request
+) -> dict[str, Any]:
     return await service.create_partner(uow, services, request.app.state.consistency, body)
 
 
 @router.post("/v1/partners/{partner_id}/links", status_code=201, tags=["partners"],
              summary="Operator links a reseller to a distributor")
-async def link_partner(partner_id: uuid.UUID, body: PartnerLink, _: Operator, services: Services, request: Request) -> Response:
+async def link_partner(
+    partner_id: uuid.UUID, body: PartnerLink, _: Operator, services: Services, request: Request
+) -> Response:
     response = await services.request(
         "customers", "POST", f"/internal/partners/{partner_id}/links", json=body.model_dump(mode="json")
     )

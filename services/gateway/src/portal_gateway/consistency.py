@@ -64,7 +64,8 @@ _RECORD = text(f"""
 """)
 _ALL_PAIRS = "SELECT DISTINCT partner_id, service FROM pending_events"
 _SETTLE = text("""
-    DELETE FROM pending_events WHERE partner_id = :partner AND service = :service AND event_id = ANY(CAST(:events AS uuid[]))
+    DELETE FROM pending_events
+    WHERE partner_id = :partner AND service = :service AND event_id = ANY(CAST(:events AS uuid[]))
 """)
 _PRUNE = text("DELETE FROM pending_events WHERE created_at < now() - make_interval(secs => :window)")
 

@@ -35,7 +35,8 @@ class Settings(ServiceSettings):
     login_ip_burst: int = Field(default=60, ge=1, description="bucket size per client address")
     audit_retention_days: int = Field(default=365, ge=1, description="audit entries older than this are purged (X-6)")
     consistency_window_seconds: float = Field(
-        default=600, gt=0, description="a partner's own event a service has not handled after this is no longer waited for"
+        default=600, gt=0,
+        description="a partner's own event a service has not handled after this is no longer waited for",
     )
     search_deadline_seconds: float = Field(default=1.5, gt=0, description="the search bar waits this long for services")
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger request bodies answer 413")
