@@ -141,6 +141,7 @@ async def test_x4_expired_keys_are_purged_by_the_due_job(gateway_app, partner):
     async with gateway_app(portal_env="test") as client:
         await client.post("/v1/customers", json=customer_body(), headers=headers)
         runtime = client.app.state.runtime
-        assert await runtime.run_due_jobs() == {"idempotency_keys": 0, "rate_buckets": 0, "audit": 0}
+        assert await runtime.run_due_jobs() == {"idempotency_keys": 0, "rate_buckets": 0, "audit": 0,
+                                                "pending_events": 0}
         runtime.clock.advance(timedelta(hours=24, seconds=1))
         assert (await runtime.run_due_jobs())["idempotency_keys"] == 1

@@ -146,8 +146,11 @@ class EventConsumer:
         retry_later_seconds: float = 60.0,
         topic_prefix: str = "",
         settings: Any = None,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
-        """`settings` are the service's, for handlers that need one (as `consumer.settings`)."""
+        """`settings` are the service's, for handlers that need one (as `consumer.settings`); `fetch_max_wait_ms`
+        how long the broker may hold a fetch (Tansu holds it that long even when records arrive meanwhile, which
+        is most of an event's delay there)."""
         self._uow = uow
         self.settings = settings
         self._producer = producer
@@ -162,6 +165,7 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 batch=True,
                 max_records=BATCH_SIZE,
+                fetch_max_wait_ms=fetch_max_wait_ms,
                 decoder=_undecoded,
             )(self.on_batch)
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from portal_shared.clock import Clock
+from portal_shared.consistency import committed
 from portal_shared.events.base import Envelope, Event
 from portal_shared.logging import correlation_id
 from portal_shared.messaging_tables import outbox
@@ -102,6 +103,7 @@ class UnitOfWork:
                 await self.session.commit()
                 if self._outgoing:
                     self._notify()
+                    committed((row["event_id"], row["type"]) for row in self._outgoing)
             else:
                 await self.session.rollback()
         finally:

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_shared.clock import Clock, ClockError, parse_duration
+from portal_shared.consistency import ConsistencyMiddleware, unreported
 from portal_shared.consumer import EventConsumer
 from portal_shared.db import Database, UnitOfWorkFactory
 from portal_shared.events.base import Event
@@ -116,6 +117,7 @@ class Runtime:
                     max_attempts=self.settings.consumer_max_attempts,
                     retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
                     retry_later_seconds=self.settings.consumer_retry_later_seconds,
+                    fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
                     topic_prefix=prefix,
                     settings=self.settings,
                 )
@@ -286,7 +288,15 @@ def _operations_router(*, internal: bool) -> APIRouter:
             now = await runtime.move_clock(body.now, advance, body.measured_at, reset=bool(body.reset))
         except ClockError as exc:
             raise Problem(422, str(exc), errors=[{"field": body.field, "message": str(exc)}]) from None
-        return {"now": now.isoformat(), "ran": await runtime.run_due_jobs()}
+        with unreported():
+            ran = await runtime.run_due_jobs()
+        return {"now": now.isoformat(), "ran": ran}
+
+    @router.get("/internal/consumes", include_in_schema=False)
+    async def consumes(request: Request) -> dict[str, Any]:
+        """The event types this service's consumer handles: the ones the gateway has a request wait for."""
+        consumer = runtime_of(request).parts.consumer
+        return {"consumes": sorted({contract.TYPE for contract in consumer.contracts}) if consumer else []}
 
     @router.get("/internal/status", include_in_schema=False)
     async def status(request: Request) -> dict[str, Any]:
@@ -315,7 +325,8 @@ def create_service_app(settings: ServiceSettings, parts: ServiceParts, *, title:
     app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.runtime = runtime
     app.state.settings = settings
-    if internal:
+    if internal:  # a service behind the gateway: signed calls only (trust boundary), then read-your-writes
+        app.add_middleware(ConsistencyMiddleware)  # inside the request context: its 503 carries the request id
         app.add_middleware(GatewayOnly, keys=settings.service_keys())
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)

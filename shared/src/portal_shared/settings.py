@@ -44,6 +44,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_retry_later_seconds: float = Field(default=60.0, gt=0, description="how long to wait for an event from another topic")
+    consumer_fetch_max_wait_ms: int = Field(
+        default=500, ge=10, le=10_000,
+        description="how long the broker may hold a consumer's fetch (the embedded broker: 100)",
+    )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_retention_hours: float = Field(
@@ -53,6 +57,9 @@ class ServiceSettings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
     service_token_keys: SecretStr | None = Field(
         default=None, description="keys of the gateway's service tokens, comma-separated: the first signs, all verify"
+    )
+    consistency_wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long a request waits for the caller's own earlier events (then 503)"
     )
 
     @field_validator("database_url")

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
 from portal_shared.api.catalog import CatalogDocument
 from portal_shared.clock import ClockError, parse_duration
 from portal_shared.api.partners import ApiKeyCreate, PartnerCreate, PartnerLink, PasswordChange, UserCreate, UserUpdate
@@ -20,7 +20,7 @@ from portal_shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from portal_shared.problems import PROBLEM_JSON, Problem
 from portal_shared.runtime import ClockMove, UoW, runtime_of
 
-from portal_gateway import accounts, audit, authorization, search, service
+from portal_gateway import accounts, audit, authorization, consistency, search, service
 from portal_gateway.adapters.services import Answer, ServiceClients, StreamedAnswer
 from portal_gateway.domain.roles import Capability, Principal
 from portal_gateway.domain.routes import ROUTES, Route
@@ -92,16 +92,23 @@ def tenant_headers(principal: Principal) -> dict[str, str]:
 
 
 @router.post("/v1/partners", status_code=201, tags=["partners"], summary="Operator creates a partner and its first global_admin")
-async def create_partner(body: PartnerCreate, _: Operator, uow: UoW, services: Services) -> dict[str, Any]:
-    return await service.create_partner(uow, services, body)
+async def create_partner(
+    body: PartnerCreate, _: Operator, uow: UoW, services: Services, request: Request
+) -> dict[str, Any]:
+    return await service.create_partner(uow, services, request.app.state.consistency, body)
 
 
 @router.post("/v1/partners/{partner_id}/links", status_code=201, tags=["partners"],
              summary="Operator links a reseller to a distributor")
-async def link_partner(partner_id: uuid.UUID, body: PartnerLink, _: Operator, services: Services) -> Response:
+async def link_partner(
+    partner_id: uuid.UUID, body: PartnerLink, _: Operator, services: Services, request: Request
+) -> Response:
     response = await services.request(
         "customers", "POST", f"/internal/partners/{partner_id}/links", json=body.model_dump(mode="json")
     )
+    # Both partners' next calls see the link (a reseller's checkout names its distributor at once).
+    tracker: consistency.Tracker = request.app.state.consistency
+    await tracker.record(None, [partner_id, body.distributor_id], consistency.published(response))
     return Response(response.content, status_code=response.status_code, media_type=response.headers.get("content-type"))
 
 
@@ -246,6 +253,9 @@ def _forwarder(route: Route):
 
     async def endpoint(request: Request, principal: Principal | None = None, **_validated_body: Any) -> Response:
         headers = tenant_headers(principal) if principal else {}
+        partner_id = principal.partner_id if principal else None
+        tracker: consistency.Tracker = request.app.state.consistency
+        after = await tracker.before(partner_id, route.service, headers)
         content = await request.body() if route.body else None
         if content is not None:
             headers["Content-Type"] = "application/json"
@@ -254,19 +264,25 @@ def _forwarder(route: Route):
         path = _raw_path(request)
         if route.stream:
             upstream = await services.stream(route.service, route.method, path, **call)
+            settle = await tracker.after(partner_id, route.service, after, upstream)
+            background = BackgroundTasks([BackgroundTask(upstream.close)])
+            if settle is not None:
+                background.add_task(settle)
             return StreamingResponse(
                 upstream.chunks(),
                 status_code=upstream.status_code,
                 media_type=upstream.headers.get("content-type"),
                 headers=_passed_headers(upstream),
-                background=BackgroundTask(upstream.close),
+                background=background,
             )
         response = await services.request(route.service, route.method, path, **call)
+        settle = await tracker.after(partner_id, route.service, after, response)
         return Response(
             response.content,
             status_code=response.status_code,
             media_type=response.headers.get("content-type"),
             headers=_passed_headers(response),
+            background=BackgroundTask(settle) if settle is not None else None,
         )
 
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]

@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 
 from portal_shared.runtime import ServiceParts, create_service_app
 
-from portal_gateway import api, audit, idempotency, pages, rate_limits
+from portal_gateway import api, audit, consistency, idempotency, pages, rate_limits
 from portal_gateway.guard import Guard
 from portal_gateway.nul import RefuseNul
 from portal_gateway.principals import PrincipalCache
@@ -25,22 +25,25 @@ def create_app(settings: Settings) -> FastAPI:
     )
     principals = PrincipalCache(settings.database_url.replace("+asyncpg", "", 1), ttl=settings.principal_cache_seconds)
     caching = [principals.start] if settings.principal_cache_seconds else []
+    pending = consistency.PendingIndex(settings.database_url.replace("+asyncpg", "", 1))
     app = create_service_app(
         settings,
         ServiceParts(
             routers=[api.router, pages.router],
-            on_startup=caching,
-            on_shutdown=[services.close, principals.stop],
+            on_startup=[*caching, pending.start],
+            on_shutdown=[services.close, principals.stop, pending.stop],
             due_jobs={
                 "idempotency_keys": idempotency.purge_expired,
                 "rate_buckets": rate_limits.purge_idle,
                 "audit": partial(audit.purge, retention=timedelta(days=settings.audit_retention_days)),
+                "pending_events": partial(consistency.prune, window_seconds=settings.consistency_window_seconds),
             },
         ),
         title="Partner Portal API",
         internal=False,
     )
     app.state.services = services
+    app.state.consistency = consistency.Tracker(app.state.runtime.uow, consistency.Consumers(services), pending)
     app.state.principals = principals
     app.state.rate_leases = Leases()
     # Outside production a missing signing key is generated: tokens then last as long as this process.

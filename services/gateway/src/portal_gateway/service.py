@@ -17,6 +17,7 @@ from portal_shared.problems import NotFound, Problem
 from portal_shared.security import digest, new_token, same_secret
 
 from portal_gateway.adapters.services import ServiceClients
+from portal_gateway.consistency import Tracker, published
 from portal_gateway.adapters.tables import api_keys, partners, users
 from portal_gateway.domain.accounts import check_grant
 from portal_gateway.domain.roles import OPERATOR, Principal
@@ -40,8 +41,11 @@ def _partner_view(row: Any) -> dict[str, Any]:
     }
 
 
-async def create_partner(uow_factory: UnitOfWorkFactory, services: ServiceClients, body: PartnerCreate) -> dict[str, Any]:
-    """Register the partner in service customers, then its first global_admin here, in one local transaction."""
+async def create_partner(
+    uow_factory: UnitOfWorkFactory, services: ServiceClients, tracker: Tracker, body: PartnerCreate
+) -> dict[str, Any]:
+    """Register the partner in service customers, then its first global_admin here, in one local transaction
+    (with the events the registration published pending for the new partner: its first calls wait for them)."""
     partner_id = uuid.uuid4()
     record = PartnerRecord(name=body.name, kind=body.kind, country=body.country, currency=body.currency, locale=body.locale)
     async with uow_factory() as uow:
@@ -53,6 +57,7 @@ async def create_partner(uow_factory: UnitOfWorkFactory, services: ServiceClient
         )
         if response.status_code >= 400:
             raise Problem(502, f"service customers refused the partner ({response.status_code})")
+        await tracker.record(uow.session, [partner_id], published(response))
         row = (await uow.session.execute(select(partners).where(partners.c.id == partner_id))).one()
     return {**_partner_view(row), "admin": {"id": str(admin_id), "email": str(body.admin.email), "roles": ["global_admin"]}}
 

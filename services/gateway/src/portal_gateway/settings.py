@@ -36,6 +36,10 @@ class Settings(ServiceSettings):
     login_ip_per_minute: int = Field(default=120, ge=1, description="token requests per client address")
     login_ip_burst: int = Field(default=60, ge=1, description="bucket size per client address")
     audit_retention_days: int = Field(default=365, ge=1, description="audit entries older than this are purged (X-6)")
+    consistency_window_seconds: float = Field(
+        default=600, gt=0,
+        description="a partner's own event a service has not handled after this is no longer waited for",
+    )
     search_deadline_seconds: float = Field(default=1.5, gt=0, description="the search bar waits this long for services")
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger request bodies answer 413")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (JSON list); none: CORS off")

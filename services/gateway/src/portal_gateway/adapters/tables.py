@@ -101,3 +101,15 @@ audit_log = Table(
     Index("ix_audit_log_partner_time", "partner_id", "occurred_at", "id"),
     Index("ix_audit_log_occurred_at", "occurred_at"),
 )
+
+# Events a partner's own requests published that a consuming service may not have handled yet (read-your-writes):
+# one row per partner, consuming service and event; deleted once that service answered a request sent after it.
+pending_events = Table(
+    "pending_events",
+    metadata,
+    Column("partner_id", UUID(as_uuid=True), primary_key=True),
+    Column("service", String(40), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("pending_events_created_at", "created_at"),
+)
