@@ -38,10 +38,10 @@ def _ready_customer(partner) -> str:
 
 
 def _first_card_order(partner, customer: str, card: dict) -> dict:
-    """One order of the load's shape, placed once the card just stored has reached service subscriptions."""
+    """One order of the load's shape, placed at once with the card just stored (read-your-writes)."""
     for item in ITEMS:
         assert partner.post(f"/v1/customers/{customer}/cart/items", json=item).status_code == 201
-    placed = partner.checkout(f"/v1/customers/{customer}/cart/checkout", json={"payment": card})
+    placed = partner.post(f"/v1/customers/{customer}/cart/checkout", json={"payment": card})
     assert placed.status_code == 201, placed.text
     return placed.json()
 

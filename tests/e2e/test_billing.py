@@ -34,7 +34,7 @@ def _order(seller, payment="postpaid", offer="forge-ide", quantity=4):
     seller.post(f"/v1/customers/{customer['id']}/cart/items",
                 json={"offer_id": offer, "quantity": quantity, "term": "P1Y", "billing_frequency": "annual"})
     charged = {"method": payment} if payment == "postpaid" else seller.payment(payment)
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout",
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout",
                             json={"payment": charged, "po_number": "PO-BIL"}).json()
     [invoice] = eventually(lambda: seller.get("/v1/invoices", params={"order_number": order["number"]}).json()["items"],
                            what="invoice")

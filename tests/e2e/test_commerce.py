@@ -114,7 +114,7 @@ def test_com_full_flow_cart_quote_pdf_order_subscriptions_invoice_email(gateway,
 def test_com1_checkout_from_the_cart_empties_it_and_pays_by_card(gateway, seller):
     customer = _ready_customer(seller)
     _add(seller, customer, offer_id="forge-db", quantity=3, term="P1Y", billing_frequency="monthly")
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
     assert order.status_code == 201, order.text
     assert Decimal(order.json()["total"]["amount"]) == Decimal("208.95") * 3
     assert seller.get(f"/v1/customers/{customer['id']}/cart").json()["items"] == []
@@ -145,7 +145,7 @@ def test_cat2_one_subscription_per_customer(gateway, seller):
     customer = _ready_customer(seller)
     assert _add(seller, customer, offer_id="sentinel-tenant", quantity=1, term="P1Y", billing_frequency="annual").status_code == 201
     _problem(_add(seller, customer, offer_id="sentinel-tenant", quantity=1, term="P1Y", billing_frequency="annual"), 409, "cat-2")
-    assert seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).status_code == 201
+    assert seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).status_code == 201
     _problem(_add(seller, customer, offer_id="sentinel-tenant", quantity=1, term="P1Y", billing_frequency="annual"), 409, "cat-2")
     offers = {o["id"]: o for o in seller.get("/v1/catalog/offers", params={"customer_id": customer["id"]}).json()["items"]}
     assert offers["sentinel-tenant"]["available"] is False
@@ -178,7 +178,7 @@ def test_cat5_trial_is_25_seats_free_and_makes_a_trial_subscription(gateway, sel
     _problem(_add(seller, customer, offer_id="forge-ide-trial", quantity=10, term="P1M", billing_frequency="monthly"), 422, "cat-5")
     cart = _add(seller, customer, offer_id="forge-ide-trial", quantity=25, term="P1M", billing_frequency="monthly").json()
     assert cart["total"]["amount"] == "0.00"
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
     [subscription] = seller.get(f"/v1/orders/{order['number']}").json()["subscriptions"]
     assert subscription["status"] == "trial"
     start, end = date.fromisoformat(subscription["term_start"]), date.fromisoformat(subscription["term_end"])
@@ -256,7 +256,7 @@ def test_com4_direct_quote_becomes_the_partners_quote_once(gateway, seller):
 def test_com6_resend_licenses_and_renew_into_the_cart(gateway, seller):
     customer = _ready_customer(seller)
     _add(seller, customer, offer_id="forge-ide", quantity=2, term="P1Y", billing_frequency="annual")
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
     resent = seller.post(f"/v1/orders/{order['number']}/resend-licenses")
     assert resent.status_code == 202 and resent.json()["licenses"] == 2
     eventually(lambda: seller.get("/v1/notifications", params={"customer_id": customer["id"], "template": "license_resend"}).json()["items"],
@@ -270,7 +270,7 @@ def test_tenant_isolation_on_commerce_routes(gateway, seller, other_partner):
     customer = _ready_customer(seller)
     _add(seller, customer, offer_id="forge-db", quantity=1, term="P1Y", billing_frequency="annual")
     quote = seller.post(f"/v1/customers/{customer['id']}/cart/quote", json={}).json()
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()}).json()
     cid = customer["id"]
     for response in (
         other_partner.get(f"/v1/customers/{cid}/cart"),
@@ -310,7 +310,7 @@ def test_com7_first_order_for_a_new_end_customer_creates_the_account(gateway, se
 
 
 def test_com7_an_end_customer_refused_by_cus1_refuses_the_order(seller):
-    placed = seller.checkout("/v1/orders", json={
+    placed = seller.post("/v1/orders", json={
         "end_customer": customer_body(name="Ångström Ltd"), "payment": seller.payment(),
         "lines": [{"offer_id": "forge-db", "quantity": 1, "term": "P1Y", "billing_frequency": "annual"}]})
     assert placed.status_code == 202, placed.text

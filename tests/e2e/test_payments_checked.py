@@ -64,7 +64,7 @@ def _refused(partner, customer, payment, path=None) -> dict:
 def _live(partner, method) -> dict:
     """The partner's stored method, shown accepted by a checkout of its own (subscriptions knows it)."""
     payment = partner.payment(method)
-    order = partner.checkout(_checkout_path(_cart(partner)), json={"payment": payment})
+    order = partner.post(_checkout_path(_cart(partner)), json={"payment": payment})
     assert order.status_code == 201, order.text
     return payment
 
@@ -123,7 +123,7 @@ def test_trust_1_a_removed_payment_method_is_refused(gateway, catalog):
 @pytest.mark.parametrize("method", ["card", "paypal"])
 def test_trust_1_the_invoice_records_the_payment_method_it_was_charged_to(seller, method):
     payment = seller.payment(method)
-    order = seller.checkout(_checkout_path(_cart(seller)), json={"payment": payment})
+    order = seller.post(_checkout_path(_cart(seller)), json={"payment": payment})
     assert order.status_code == 201, order.text
     assert order.json()["payment"] == payment
     [listed] = eventually(lambda: seller.get("/v1/invoices", params={"order_number": order.json()["number"]})

@@ -32,7 +32,7 @@ def _buy(partner, offer_id="forge-ide", quantity=10, term="P1Y", frequency="annu
     added = partner.post(f"/v1/customers/{customer['id']}/cart/items",
                          json={"offer_id": offer_id, "quantity": quantity, "term": term, "billing_frequency": frequency, **extra})
     assert added.status_code == 201, added.text
-    order = partner.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": partner.payment()}).json()
+    order = partner.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": partner.payment()}).json()
     [subscription] = partner.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]
     assert subscription["order_id"] == order["id"]
     return subscription
@@ -171,7 +171,7 @@ def test_sub11_suspending_the_base_suspends_its_add_ons(seller):
     for offer in ("atlas-business-standard", "atlas-extra-storage"):
         seller.post(f"/v1/customers/{customer['id']}/cart/items",
                     json={"offer_id": offer, "quantity": 3, "term": "P1Y", "billing_frequency": "annual"})
-    seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
+    seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
     subs = {s["offer_id"]: s for s in seller.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]}
     assert subs["atlas-extra-storage"]["base_subscription_id"] == subs["atlas-business-standard"]["id"]
     assert subs["atlas-extra-storage"]["term_end"] == subs["atlas-business-standard"]["term_end"]
@@ -247,7 +247,7 @@ def test_sub4_partial_upgrade_is_coterminous_and_into_existing_adds_seats(seller
     for offer, quantity in (("atlas-business-basic", 10), ("atlas-business-premium", 2)):
         seller.post(f"/v1/customers/{customer['id']}/cart/items",
                     json={"offer_id": offer, "quantity": quantity, "term": "P1Y", "billing_frequency": "annual"})
-    seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
+    seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
     subs = {s["offer_id"]: s for s in seller.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]}
     basic = subs["atlas-business-basic"]
     partial = seller.post(f"/v1/subscriptions/{basic['id']}/upgrade",
@@ -292,7 +292,7 @@ def _many_subscriptions(seller, count: int) -> tuple[dict, list[str]]:
     for _ in range(count):
         seller.post(f"/v1/customers/{customer['id']}/cart/items",
                     json={"offer_id": "forge-db", "quantity": 1, "term": "P1M", "billing_frequency": "monthly"})
-    order = seller.checkout(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
+    order = seller.post(f"/v1/customers/{customer['id']}/cart/checkout", json={"payment": seller.payment()})
     assert order.status_code == 201, order.text
     subscriptions = seller.get(f"/v1/customers/{customer['id']}/subscriptions").json()["items"]
     assert len(subscriptions) == count

@@ -72,19 +72,6 @@ class PartnerClient:
             self.stored_methods[method] = stored.json()["id"]
         return {"method": method, "payment_method_id": self.stored_methods[method]}
 
-    def checkout(self, path: str, json: dict[str, Any]) -> httpx.Response:
-        """POST an order (cart checkout, quote order, COM-7 order). A payment method stored a moment ago reaches
-        service subscriptions by billing's event: until it has, the order is refused (422 naming
-        `payment.payment_method_id`, nothing ordered), so that refusal is asked again for a while."""
-
-        def placed() -> httpx.Response | None:
-            response = self.post(path, json=json)
-            waiting = response.status_code == 422 and any(
-                e.get("field") == "payment.payment_method_id" for e in response.json().get("errors", []))
-            return None if waiting else response
-
-        return eventually(placed, what=f"{path} accepting the payment method")
-
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.post(path, **kw)
 
