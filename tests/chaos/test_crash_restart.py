@@ -140,7 +140,8 @@ def test_trust_3_sigkill_of_make_run_mid_load_loses_no_accepted_order(crash_dir)
         partner = Gateway(first.gateway_url, token).create_partner()
         eventually(lambda: partner.get("/v1/catalog/offers").status_code == 200, what="partner known to subscriptions")
         customers = [_ready_customer(partner) for _ in range(CLIENTS)]
-        load = OrderLoad(first.gateway_url, {"Authorization": partner.http.headers["Authorization"]}, customers)
+        load = OrderLoad(first.gateway_url, {"Authorization": partner.http.headers["Authorization"]}, customers,
+                         partner.payment("card"))
         load.start()
         try:
             # Mid-flow: some orders already invoiced (their events went through the broker), others still in flight.

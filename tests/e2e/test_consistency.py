@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from portal_stack.testing import customer_body, eventually
+from portal_stack.testing import AsGateway, customer_body, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,8 @@ def test_trust_4_a_service_that_cannot_catch_up_answers_503_with_retry_after_not
 
 def test_trust_4_services_list_only_the_event_types_their_consumers_handle(stack):
     """The gateway waits only for types a consumer handles: one it skips would never reach its inbox."""
-    consumes = {name: set(httpx.get(f"{stack.processes[name].url}/internal/consumes").json()["consumes"])
+    consumes = {name: set(httpx.get(f"{stack.processes[name].url}/internal/consumes",
+                                    auth=AsGateway(stack.signing_key)).json()["consumes"])
                 for name in ("customers", "subscriptions", "billing", "notifications")}
     assert "customer.created" in consumes["subscriptions"] and "order.placed" not in consumes["subscriptions"]
     assert {"order.placed", "subscription.created"} <= consumes["customers"]
