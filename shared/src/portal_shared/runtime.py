@@ -347,11 +347,18 @@ def main(package: str, settings_factory: Callable[[], ServiceSettings], app_fact
     upgrade(package, settings.database_url)
     if args.command == "migrate":
         return
-    uvicorn.run(
-        app_factory(settings),
+    uvicorn.run(app_factory(settings), **server_options(settings))
+
+
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's options. X-Forwarded-For is believed only from `FORWARDED_ALLOW_IPS` (uvicorn's own default
+    believes 127.0.0.1, so on one host any client could claim any address and dodge per-address limits)."""
+    return dict(
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         timeout_graceful_shutdown=10,
     )

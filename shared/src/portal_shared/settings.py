@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str | None = Field(default=None, description="host:port[,host:port] of the Kafka cluster")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str = Field(
+        default="", pattern=r"^[0-9A-Fa-f.:/,* ]*$",
+        description="the proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client; "
+                    "empty: none, so no client can claim another address (sign-in limits count per address)",
+    )
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, ge=1)
     kafka_topic_partitions: int = Field(default=6, ge=1)

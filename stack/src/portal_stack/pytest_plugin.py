@@ -50,7 +50,7 @@ def stack(infra: Infrastructure, work_dir: Path) -> Iterator[Stack]:
     run_id = uuid.uuid4().hex[:8]
     system = Stack(
         work_dir / "stack", portal_env="test", infra=infra, database_suffix=f"_t{run_id}", topic_prefix=f"t{run_id}.",
-        allow_private_webhook_targets=True,
+        allow_private_webhook_targets=True, trusted_proxies="127.0.0.1",
     )
     try:
         system.start()

@@ -90,6 +90,9 @@ class Stack:
     topic_prefix: str = ""
     # Test suites and benchmarks receive webhooks on 127.0.0.1; `make run` keeps the SSRF guard on.
     allow_private_webhook_targets: bool = False
+    # The proxies whose X-Forwarded-For the gateway believes: the test suite's clients claim addresses through it
+    # (per-address sign-in limits); `make run` believes none, so a client cannot dodge a limit with that header.
+    trusted_proxies: str = ""
     operator_token: str = field(default_factory=lambda: os.environ.get("PORTAL_OPERATOR_TOKEN") or secrets.token_urlsafe(32))
     # The key the gateway signs its calls to the services with: random per run, handed to every process.
     service_token_keys: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN_KEYS") or secrets.token_urlsafe(32))
@@ -150,6 +153,7 @@ class Stack:
                 "PORTAL_GATEWAY_PORT": str(ports["gateway"]),
                 "PORTAL_OPERATOR_TOKEN": self.operator_token,
                 "PORTAL_TOKEN_SECRET": token_secret,
+                "FORWARDED_ALLOW_IPS": self.trusted_proxies,
                 **{f"{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}" for s in SERVICES},
             },
         }
