@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import email
+import email.parser
 import email.policy
 import json
 import time
@@ -24,6 +24,9 @@ class MailStore:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._parsed: dict[str, dict] = {}  # a file never changes once written: each is parsed once
+        # Headers only: after a load of invoice emails with their PDFs, parsing whole messages held the first
+        # listing (and the whole event loop) for longer than a client waits.
+        self._headers = email.parser.BytesHeaderParser(policy=email.policy.default)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         path = self.directory / f"{time.time_ns()}.eml"
@@ -37,7 +40,7 @@ class MailStore:
 
     def _summary(self, path: Path) -> dict:
         if path.stem not in self._parsed:
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            message = self._headers.parsebytes(path.read_bytes())
             self._parsed[path.stem] = {
                 "id": path.stem,
                 "message_id": message.get("Message-ID"),
