@@ -26,6 +26,9 @@ def pages(partner: PartnerClient, path: str, **params: Any) -> Iterator[dict[str
     cursor = None
     while True:
         response = partner.get(path, params={**params, "limit": 500, **({"cursor": cursor} if cursor else {})})
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            # A service still catching up with the load's own writes says so (read-your-writes): not yet, retry.
+            raise AssertionError(f"{path}: {response.json()['detail']}")
         response.raise_for_status()
         body = response.json()
         yield from body["items"]
