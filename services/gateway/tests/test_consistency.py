@@ -28,6 +28,6 @@ def test_trust_4_another_replica_s_notification_marks_its_pairs():
     index = PendingIndex("postgresql://unused")
     index.listening = True
     partner = uuid.uuid4()
-    index.notified(f"{partner}:billing,{partner}:customers,garbage")
+    index._notified(f"{partner}:billing,{partner}:customers,garbage")
     assert index.may_have((partner, "billing")) and index.may_have((partner, "customers"))
     assert not index.may_have((partner, "notifications"))

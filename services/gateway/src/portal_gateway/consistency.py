@@ -38,7 +38,6 @@ from portal_shared.consistency import AFTER_HEADER, EVENTS_HEADER, MAX_AFTER_IDS
 from portal_shared.db import UnitOfWorkFactory
 from portal_shared.problems import Problem
 
-from portal_gateway.adapters.listener import Listener
 from portal_gateway.adapters.services import Answer, ServiceClients, StreamedAnswer
 
 log = structlog.get_logger("portal.gateway.consistency")
@@ -125,13 +124,15 @@ class Consumers:
 Pair = tuple[uuid.UUID, str]
 
 
-class PendingIndex(Listener):
+class PendingIndex:
     """The (partner, service) pairs of this replica's knowledge that may have pending rows (see the module)."""
 
     def __init__(self, dsn: str) -> None:
-        super().__init__(dsn, CHANNEL, name="pending-events", unavailable="every request looks up")
+        self._dsn = dsn
         self._versions: dict[Pair, int] = {}
         self._counter = 0
+        self.listening = False
+        self._task: asyncio.Task[None] | None = None
 
     def may_have(self, pair: Pair) -> bool:
         return not self.listening or pair in self._versions
@@ -149,7 +150,7 @@ class PendingIndex(Listener):
         if self._versions.get(pair) == version:
             del self._versions[pair]
 
-    def notified(self, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         pairs = []
         for item in payload.split(","):
             partner, _, service = item.partition(":")
@@ -157,9 +158,39 @@ class PendingIndex(Listener):
                 pairs.append((uuid.UUID(partner), service))
         self.add(pairs)
 
-    async def connected(self, connection: asyncpg.Connection) -> None:
-        """Listening first, then what is already there: nothing recorded in between is missed."""
-        self.add((row["partner_id"], row["service"]) for row in await connection.fetch(_ALL_PAIRS))
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="pending-events-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(self._dsn)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("pending-events listener cannot connect; every request looks up", error=type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            try:
+                connection.add_termination_listener(lambda _: lost.set())
+                await connection.add_listener(CHANNEL, lambda _c, _p, _ch, payload: self._notified(payload))
+                # Listening first, then what is already there: nothing recorded in between is missed.
+                self.add((row["partner_id"], row["service"]) for row in await connection.fetch(_ALL_PAIRS))
+                self.listening, delay = True, 0.5
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("pending-events listener lost; every request looks up", error=type(exc).__name__)
+            finally:
+                self.listening = False
+                if not connection.is_closed():
+                    await connection.close()
+            await asyncio.sleep(delay)
 
 
 class Tracker:

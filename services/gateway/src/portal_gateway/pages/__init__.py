@@ -177,23 +177,14 @@ def _key(request: Request) -> bytes:
     return csrf.derive_key(request.app.state.token_secret)
 
 
-async def _pending(request: Request, kind: Kind) -> tuple[str, dict[str, Any]] | Response:
-    """The link's token and what it offers; or the page saying why it offers nothing (unknown, used, expired)."""
-    token = _token(request)
-    found = await _lookup(request, kind, token)
-    if isinstance(found, Response):
-        return found
-    if found["status"] != "pending":
-        return _gone(found)
-    return token, found
-
-
 def _show(kind: Kind):
     async def show(request: Request) -> Response:
-        pending = await _pending(request, kind)
-        if isinstance(pending, Response):
-            return pending
-        token, found = pending
+        token = _token(request)
+        found = await _lookup(request, kind, token)
+        if isinstance(found, Response):
+            return found
+        if found["status"] != "pending":
+            return _gone(found)
         return _offer(request, kind, token, found)
 
     return show
@@ -201,10 +192,12 @@ def _show(kind: Kind):
 
 def _accept(kind: Kind):
     async def accept(request: Request) -> Response:
-        pending = await _pending(request, kind)
-        if isinstance(pending, Response):
-            return pending
-        token, found = pending
+        token = _token(request)
+        found = await _lookup(request, kind, token)
+        if isinstance(found, Response):
+            return found
+        if found["status"] != "pending":
+            return _gone(found)
         form = await request.form()
         given = form.get(csrf.FIELD)
         if not csrf.valid(_key(request), request.cookies.get(csrf.COOKIE), given if isinstance(given, str) else None,
